@@ -1,0 +1,137 @@
+"""Find a quoted passage in a verbatim article and turn it into character offsets.
+
+Annotators type plain ASCII; the articles contain no-break spaces, runs of spaces,
+curly quotes and typographic dashes. Matching is therefore done on a normalised copy
+of the text that remembers, for every normalised character, where it came from, so
+the offsets and the exact text always refer to the verbatim file.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+_QUOTE_MAP = {
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+    "\u2013": "-", "\u2014": "-", "\u2012": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
+    "\u2026": "...",
+}
+
+#: Characters of the verbatim text kept around an anchor in its TextQuoteSelector.
+CONTEXT_CHARS = 32
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int  # code-point offset of the first character, inclusive
+    end: int  # code-point offset after the last character, exclusive
+    exact: str  # the verbatim characters text[start:end]
+    prefix: str  # up to CONTEXT_CHARS verbatim characters before
+    suffix: str  # up to CONTEXT_CHARS verbatim characters after
+
+
+class NormalisedText:
+    """A text with white space folded and typographic marks made plain, mapped back to the original."""
+
+    def __init__(self, text: str):
+        self.original = text
+        chars: list[str] = []
+        origin: list[int] = []
+        previous_space = True  # drop leading white space
+        for index, char in enumerate(text):
+            if char.isspace():
+                if not previous_space:
+                    chars.append(" ")
+                    origin.append(index)
+                previous_space = True
+                continue
+            previous_space = False
+            for plain in _QUOTE_MAP.get(char, char):
+                chars.append(plain)
+                origin.append(index)
+        self.text = "".join(chars)
+        self.origin = origin
+
+    def occurrences(self, needle: str) -> list[int]:
+        found, start = [], self.text.find(needle)
+        while start != -1 and needle:
+            found.append(start)
+            start = self.text.find(needle, start + 1)
+        return found
+
+    def span(self, norm_start: int, norm_end: int) -> Span:
+        start = self.origin[norm_start]
+        end = self.origin[norm_end - 1] + 1
+        original = self.original
+        return Span(
+            start=start,
+            end=end,
+            exact=original[start:end],
+            prefix=original[max(0, start - CONTEXT_CHARS):start],
+            suffix=original[end:end + CONTEXT_CHARS],
+        )
+
+    def closest_passage(self, needle: str) -> str:
+        """The passage of the text most like `needle`, to show next to a 'not found' error."""
+        if not needle or not self.text:
+            return ""
+        matcher = difflib.SequenceMatcher(None, self.text, needle, autojunk=False)
+        best = max(matcher.get_matching_blocks(), key=lambda block: block.size)
+        begin = max(0, best.a - best.b)
+        return self.text[begin:begin + len(needle)]
+
+
+def normalise(fragment: str) -> str:
+    """The normal form of a quote, prefix or suffix as typed by an annotator."""
+    return NormalisedText(fragment).text.strip()
+
+
+class AnchorNotFound(Exception):
+    def __init__(self, closest: str):
+        self.closest = closest
+        super().__init__(closest)
+
+
+class AnchorAmbiguous(Exception):
+    def __init__(self, count: int):
+        self.count = count
+        super().__init__(count)
+
+
+def anchor(text: NormalisedText, quote: str, prefix: str | None = None, suffix: str | None = None) -> Span:
+    """Locate `quote` (optionally right after `prefix` / right before `suffix`) exactly once."""
+    needle = normalise(quote)
+    if not needle:
+        raise AnchorNotFound("")
+    candidates = text.occurrences(needle)
+    if not candidates:
+        raise AnchorNotFound(text.closest_passage(needle))
+    if prefix:
+        wanted = normalise(prefix)
+        candidates = [c for c in candidates if _ends_with(text.text, c, wanted)]
+    if suffix:
+        wanted = normalise(suffix)
+        candidates = [c for c in candidates if _starts_with(text.text, c + len(needle), wanted)]
+    if not candidates:
+        raise AnchorNotFound(text.closest_passage(" ".join(filter(None, [prefix, quote, suffix]))))
+    if len(candidates) > 1:
+        raise AnchorAmbiguous(len(candidates))
+    return text.span(candidates[0], candidates[0] + len(needle))
+
+
+def _ends_with(haystack: str, position: int, wanted: str) -> bool:
+    before = haystack[:position].rstrip()
+    return before.endswith(wanted)
+
+
+def _starts_with(haystack: str, position: int, wanted: str) -> bool:
+    after = haystack[position:].lstrip()
+    return after.startswith(wanted)
+
+
+_WORD = re.compile(r"\w")
+
+
+def is_blank(quote: str) -> bool:
+    return not _WORD.search(quote or "")

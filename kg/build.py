@@ -1,0 +1,106 @@
+"""`kg build`: annotations -> anchored RDF -> OWL 2 RL closure -> the build directory."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+from rdflib.compare import to_canonical_graph
+from rdflib.plugins.serializers.nquads import _nq_row
+
+from . import vocabulary as V
+from .annotations import Corpus, read_corpus
+from .errors import ProjectError, Problem
+from .graph import Origins, corpus_graphs, new_graph
+from .project import Project
+from .reasoning import infer
+from .store import Manifest, build_lock, inputs_digest, is_current, read_manifest, save
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    rebuilt: bool
+    manifest: Manifest
+    path: Path
+
+    @property
+    def asserted_count(self) -> int:
+        return sum(n for g, n in self.manifest.graphs.items() if g != str(V.INFERRED_GRAPH))
+
+    @property
+    def inferred_count(self) -> int:
+        return self.manifest.graphs.get(str(V.INFERRED_GRAPH), 0)
+
+
+def load_ontology(project: Project) -> Graph:
+    if not project.ontology_files():
+        raise ProjectError(f"{project.ontology} holds no .ttl ontology file: copy ontology/ from the kg repository")
+    graph = new_graph()
+    for path in project.ontology_files():
+        try:
+            graph.parse(path, format="turtle")
+        except Exception as error:  # rdflib raises many parser types; all mean the same to a user
+            raise ProjectError(Problem(project.relative(path), _line_of(error), None, f"cannot parse the ontology: {error}", "fix the Turtle syntax", "ontology")) from None
+    # Stable blank node labels, so the same ontology always writes the same bytes.
+    canonical = new_graph()
+    for triple in to_canonical_graph(graph):
+        canonical.add(triple)
+    return canonical
+
+
+def _line_of(error: Exception) -> int | None:
+    for attribute in ("lines", "line"):
+        value = getattr(error, attribute, None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def assemble(project: Project, corpus: Corpus) -> tuple[dict[URIRef, Graph], Origins]:
+    """All asserted named graphs: the ontology, the registry and one per article."""
+    origins = Origins()
+    graphs = {V.ONTOLOGY_GRAPH: load_ontology(project)}
+    graphs.update(corpus_graphs(corpus, origins))
+    return graphs, origins
+
+
+def union(graphs: dict[URIRef, Graph]) -> Graph:
+    merged = new_graph()
+    for graph in graphs.values():
+        for triple in graph:
+            merged.add(triple)
+    return merged
+
+
+def serialise_nquads(graphs: dict[URIRef, Graph]) -> bytes:
+    """N-Quads, one graph after another in IRI order, lines sorted: byte-identical for equal graphs."""
+    lines: list[str] = []
+    for name in sorted(graphs, key=str):
+        graph_lines = sorted(_nq_row(triple, name) for triple in graphs[name])
+        lines.extend(graph_lines)
+    return "".join(lines).encode("utf-8")
+
+
+def build(project: Project, force: bool = False) -> BuildResult:
+    """Build the dataset unless the build directory is already current for these inputs."""
+    with build_lock(project):
+        manifest = read_manifest(project)
+        if not force and manifest and is_current(project, manifest):
+            return BuildResult(False, manifest, project.build)
+        digest = inputs_digest(project)
+        corpus = read_corpus(project.seeds, project.root)
+        graphs, origins = assemble(project, corpus)
+        graphs[V.INFERRED_GRAPH] = infer(union(graphs), origins.lines)
+        data = serialise_nquads(graphs)
+        manifest = Manifest(
+            inputs_sha256=digest,
+            dataset_sha256=hashlib.sha256(data).hexdigest(),
+            graphs={str(name): len(graph) for name, graph in sorted(graphs.items(), key=lambda item: str(item[0]))},
+        )
+        save(project, data, manifest)
+        return BuildResult(True, manifest, project.build)
+
+
+def ensure_built(project: Project) -> BuildResult:
+    return build(project, force=False)

@@ -1,0 +1,158 @@
+"""The `kg` command line: parse options, call one library function, print.
+
+Exit codes: 0 success; 1 problems in the project's files (annotations, ontology, saved
+queries, inconsistency); 2 usage (unknown option, query or parameter, bad parameter value).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import KgError, ParameterError, QueryError
+
+
+class KgClickError(click.ClickException):
+    """A KgError at the CLI edge: one line per problem, no traceback."""
+
+    def __init__(self, error: KgError):
+        super().__init__(error.summary())
+        self.exit_code = 2 if any(p.kind == "usage" for p in error.problems) else error.exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+def _project(context: click.Context):
+    from .project import open_project
+
+    return open_project(context.obj["project"])
+
+
+def _guard(function):
+    """Run a command body, turning kg's own errors into clean exits."""
+    import functools
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except KgError as error:
+            raise KgClickError(error) from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--project", "-p", "project", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Project directory holding seeds/, ontology/ and queries/.")
+@click.version_option(package_name="kg-claims", prog_name="kg")
+@click.pass_context
+def cli(context: click.Context, project: Path) -> None:
+    """kg: a knowledge graph of who said what, citing which figures, traced to the words of its sources."""
+    context.ensure_object(dict)
+    context.obj["project"] = project
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Rebuild even if the inputs have not changed.")
+@click.pass_context
+@_guard
+def build(context: click.Context, force: bool) -> None:
+    """Validate the annotations, build the RDF dataset and run OWL 2 RL reasoning."""
+    from .build import build as run_build
+
+    result = run_build(_project(context), force=force)
+    state = "built" if result.rebuilt else "up to date"
+    click.echo(f"{state}: {result.asserted_count} asserted and {result.inferred_count} inferred triples "
+               f"in {len(result.manifest.graphs)} graphs -> {result.path}")
+
+
+@cli.command()
+@click.option("--format", "form", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def validate(context: click.Context, form: str) -> None:
+    """Check every annotation file and report all problems (exit 1 if any)."""
+    from .annotations import read_corpus
+
+    try:
+        project = _project(context)
+        corpus = read_corpus(project.seeds, project.root)
+    except KgError as error:
+        if form == "json":
+            click.echo(json.dumps({"ok": False, "problems": [p.as_dict() for p in error.problems]}, indent=2))
+            sys.exit(2 if any(p.kind == "usage" for p in error.problems) else 1)
+        raise KgClickError(error) from None
+    counts = {
+        "articles": len(corpus.articles),
+        "entities": len(corpus.registry.entities),
+        "statistics": len(corpus.registry.statistics),
+        "statements": sum(len(a.statements) for a in corpus.articles),
+        "mentions": sum(len(a.mentions) + len(a.figures) for a in corpus.articles),
+    }
+    if form == "json":
+        click.echo(json.dumps({"ok": True, "problems": [], "counts": counts}, indent=2))
+    else:
+        click.echo("ok: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+@cli.command(name="queries")
+@click.pass_context
+@_guard
+def list_queries(context: click.Context) -> None:
+    """List the saved queries with their summaries and parameters."""
+    from .querying import saved_queries
+
+    for query in saved_queries(_project(context)):
+        click.echo(f"{query.name}")
+        click.echo(f"    {query.summary}")
+        for parameter in query.parameters:
+            default = f" (default {parameter.default})" if parameter.default is not None else " (required)"
+            click.echo(f"    --param {parameter.name}=<{parameter.type}>{default}  {parameter.description}")
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A query parameter; repeat for several.")
+@click.option("--format", "form", type=click.Choice(["table", "csv", "tsv", "json"]), default="table", show_default=True)
+@click.pass_context
+@_guard
+def query(context: click.Context, name: str, params: tuple[str, ...], form: str) -> None:
+    """Run the saved query NAME (building first if needed) and print its answers."""
+    from .queries import parse_param_options
+    from .querying import run_saved_query
+    from .results import render
+
+    result = run_saved_query(_project(context), name, parse_param_options(params))
+    click.echo(render(result, form), nl=False)
+
+
+@cli.command()
+@click.option("--format", "form", type=click.Choice(["turtle", "ntriples", "nquads", "trig", "jsonld", "xml"]), default="turtle", show_default=True)
+@click.option("--asserted", "selection", flag_value="asserted", help="Only the asserted graphs (ontology, registry, articles).")
+@click.option("--inferred", "selection", flag_value="inferred", help="Only the inferred graph.")
+@click.option("--output", "-o", default="-", show_default=True, help="File to write, or - for standard output.")
+@click.pass_context
+@_guard
+def export(context: click.Context, form: str, selection: str | None, output: str) -> None:
+    """Export the built dataset in a W3C RDF syntax (deterministic bytes)."""
+    from .export import export as run_export, write_export
+
+    data = run_export(_project(context), form, selection or "all")
+    if output == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        write_export(data, Path(output))
+        click.echo(f"wrote {len(data)} bytes to {output}", err=True)
+
+
+def main() -> None:  # console entry point
+    cli(obj={})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,68 @@
+"""Run saved queries on the built dataset (the embedded rdflib engine)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Dataset, Variable
+from rdflib.term import Node
+
+from . import vocabulary as V
+from .build import ensure_built
+from .errors import Problem, QueryError
+from .project import Project
+from .queries import SavedQuery, bindings, query_files, read_query
+from .store import dataset_path
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    variables: tuple[str, ...]
+    rows: tuple[tuple[Node | None, ...], ...]
+
+
+def saved_queries(project: Project) -> list[SavedQuery]:
+    return [read_query(path, project.relative(path)) for path in query_files(project.queries)]
+
+
+def find_query(project: Project, name: str) -> SavedQuery:
+    path = project.queries / f"{name}.rq"
+    if not path.is_file():
+        known = [p.stem for p in query_files(project.queries)]
+        import difflib
+
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "run 'kg queries' to list them"
+        raise QueryError(Problem(project.relative(project.queries), None, None, f"no saved query named '{name}'", hint, "usage"))
+    return read_query(path, project.relative(path))
+
+
+def load_dataset(path: Path) -> Dataset:
+    dataset = Dataset(default_union=True)
+    for prefix, namespace in V.PREFIXES.items():
+        dataset.bind(prefix, namespace)
+    dataset.parse(path, format="nquads")
+    return dataset
+
+
+def execute(dataset: Dataset, query: SavedQuery, given: dict[str, str]) -> QueryResult:
+    initial = bindings(query, given)
+    try:
+        result = dataset.query(query.text, initBindings={Variable(k): v for k, v in initial.items()})
+    except Exception as error:  # pyparsing's ParseException and rdflib's evaluation errors
+        line = getattr(error, "lineno", None)
+        column = getattr(error, "col", None)
+        message = getattr(error, "msg", None) or str(error)
+        raise QueryError(Problem(query.display, line, column, f"SPARQL: {message}", "fix the query", "query")) from None
+    if result.type != "SELECT":
+        raise QueryError(Problem(query.display, None, None, f"saved queries must be SELECT queries, not {result.type}", "rewrite it as SELECT", "query"))
+    variables = tuple(str(v) for v in result.vars)
+    rows = tuple(tuple(row) for row in result)
+    return QueryResult(variables, rows)
+
+
+def run_saved_query(project: Project, name: str, given: dict[str, str]) -> QueryResult:
+    query = find_query(project, name)
+    bindings(query, given)  # check parameters before paying for a build
+    ensure_built(project)
+    return execute(load_dataset(dataset_path(project)), query, given)

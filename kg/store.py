@@ -1,0 +1,105 @@
+"""The build directory: the built dataset, its manifest, atomic writes and the build lock.
+
+A build is current when the manifest's digest of the inputs matches the inputs on disk
+and the dataset file is the one the manifest describes; then nothing is redone.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .project import Project
+
+DATASET_FILE = "dataset.nq"
+MANIFEST_FILE = "manifest.json"
+LOCK_FILE = ".lock"
+FORMAT_VERSION = "1"  # bump when the build's output changes for the same inputs
+
+
+@dataclass(frozen=True)
+class Manifest:
+    inputs_sha256: str
+    dataset_sha256: str
+    graphs: dict[str, int]  # graph IRI -> triple count
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"format": FORMAT_VERSION, "inputs_sha256": self.inputs_sha256, "dataset_sha256": self.dataset_sha256, "graphs": self.graphs},
+            indent=2,
+            sort_keys=True,
+        ) + "\n"
+
+
+def inputs_digest(project: Project) -> str:
+    """A digest of every input file's name and bytes, plus the kg build format."""
+    digest = hashlib.sha256(f"kg-build-{FORMAT_VERSION}\n".encode())
+    for path in project.input_files():
+        digest.update(project.relative(path).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, flush it to disk, then rename over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+@contextlib.contextmanager
+def build_lock(project: Project) -> Iterator[None]:
+    """Serialise builds of one project: a second `kg build` waits for the first to finish."""
+    project.build.mkdir(parents=True, exist_ok=True)
+    with open(project.build / LOCK_FILE, "w") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def read_manifest(project: Project) -> Manifest | None:
+    try:
+        data = json.loads((project.build / MANIFEST_FILE).read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT_VERSION:
+            return None
+        return Manifest(data["inputs_sha256"], data["dataset_sha256"], dict(data["graphs"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def is_current(project: Project, manifest: Manifest | None = None) -> bool:
+    manifest = manifest or read_manifest(project)
+    if manifest is None or manifest.inputs_sha256 != inputs_digest(project):
+        return False
+    dataset = project.build / DATASET_FILE
+    try:
+        return hashlib.sha256(dataset.read_bytes()).hexdigest() == manifest.dataset_sha256
+    except OSError:
+        return False
+
+
+def save(project: Project, dataset: bytes, manifest: Manifest) -> None:
+    """Dataset first, manifest last: a build killed in between leaves a manifest that no longer matches."""
+    write_atomically(project.build / DATASET_FILE, dataset)
+    write_atomically(project.build / MANIFEST_FILE, manifest.to_json().encode())
+
+
+def dataset_path(project: Project) -> Path:
+    return project.build / DATASET_FILE

@@ -1,0 +1,115 @@
+"""kg build: named graphs, valid RDF out of owlrl, inconsistency reports, no work when unchanged."""
+from __future__ import annotations
+
+import os
+
+import pytest
+from rdflib import BNode, Literal
+
+from kg import vocabulary as V
+from kg.build import build
+from kg.errors import InconsistencyError
+from kg.project import open_project
+from kg.querying import load_dataset
+from kg.store import dataset_path, read_manifest
+
+
+def graphs_of(project):
+    dataset = load_dataset(dataset_path(open_project(project)))
+    return {g.identifier: g for g in dataset.graphs() if len(g)}
+
+
+def test_one_named_graph_per_article_plus_ontology_registry_inferred(seeds_project):
+    names = {str(n) for n in graphs_of(seeds_project)}
+    assert str(V.ONTOLOGY_GRAPH) in names and str(V.REGISTRY_GRAPH) in names and str(V.INFERRED_GRAPH) in names
+    assert len([n for n in names if "/graph/article/" in n]) == 5
+
+
+def test_inferred_triples_are_kept_apart_and_are_valid_rdf(seeds_project):
+    graphs = graphs_of(seeds_project)
+    inferred = graphs[V.INFERRED_GRAPH]
+    asserted = set()
+    for name, graph in graphs.items():
+        if name != V.INFERRED_GRAPH:
+            asserted.update(graph)
+    assert len(inferred) > 1000
+    assert not (set(inferred) & asserted)
+    for s, p, o in inferred:
+        assert not isinstance(s, (Literal, BNode)) and not isinstance(o, BNode)
+    from rdflib.namespace import OWL
+    assert not any(p == OWL.sameAs and s == o for s, p, o in inferred)
+
+
+def test_every_statement_and_statistic_is_traceable_to_a_span(seeds_project):
+    dataset = load_dataset(dataset_path(open_project(seeds_project)))
+    untraced = dataset.query("""
+        PREFIX kg: <https://w3id.org/kg/ontology#>
+        PREFIX oa: <http://www.w3.org/ns/oa#>
+        SELECT ?x WHERE {
+          { ?x a kg:Statement . FILTER NOT EXISTS { ?x kg:hasQuote/kg:anchoredAt/oa:hasSelector/oa:start ?s } }
+          UNION
+          { ?x a kg:Statistic . FILTER NOT EXISTS { ?m kg:refersTo ?x ; kg:anchoredAt/oa:hasSelector/oa:start ?s } }
+        }""")
+    assert list(untraced) == []
+
+
+def test_anchor_offsets_point_at_the_exact_text_in_the_verbatim_file(seeds_project):
+    dataset = load_dataset(dataset_path(open_project(seeds_project)))
+    rows = dataset.query("""
+        PREFIX kg: <https://w3id.org/kg/ontology#>
+        PREFIX oa: <http://www.w3.org/ns/oa#>
+        SELECT ?file ?start ?end ?exact WHERE {
+          ?anchor kg:inDocument ?doc ; oa:hasSelector ?p, ?q .
+          ?doc kg:textFile ?file .
+          ?p oa:start ?start ; oa:end ?end .
+          ?q oa:exact ?exact .
+        }""")
+    texts = {}
+    count = 0
+    for file, start, end, exact in rows:
+        text = texts.setdefault(str(file), (seeds_project / str(file)).read_text(encoding="utf-8"))
+        assert text[int(start):int(end)] == str(exact)
+        count += 1
+    assert count > 300
+    assert any("\u00a0" in str(row[3]) for row in rows)
+
+
+def test_second_build_with_unchanged_inputs_does_no_work(mini_project):
+    project = open_project(mini_project)
+    before = os.stat(dataset_path(project)).st_mtime_ns
+    result = build(project)
+    assert result.rebuilt is False
+    assert os.stat(dataset_path(project)).st_mtime_ns == before
+
+
+def test_changed_input_rebuilds(mini_copy):
+    project = open_project(mini_copy)
+    assert build(project).rebuilt
+    note = mini_copy / "seeds" / "note.yaml"
+    note.write_text(note.read_text(encoding="utf-8").replace("The town's pilot works well.", "The pilot works."), encoding="utf-8")
+    result = build(project)
+    assert result.rebuilt
+    assert read_manifest(project).inputs_sha256 == result.manifest.inputs_sha256
+
+
+def test_inconsistency_fails_with_the_offending_annotation_line(mini_copy):
+    # Ana Ruiz is a person in the registry; a second ontology file also makes her an organization.
+    (mini_copy / "ontology" / "zz-contradiction.ttl").write_text(
+        "<https://w3id.org/kg/id/ana-ruiz> a <https://w3id.org/kg/ontology#Organization> .\n", encoding="utf-8")
+    project = open_project(mini_copy)
+    with pytest.raises(InconsistencyError) as raised:
+        build(project)
+    messages = [str(p) for p in raised.value.problems]
+    assert any(m.startswith("seeds/registry.yaml:") and "ana-ruiz" in m for m in messages)
+    assert not dataset_path(project).exists()
+
+
+def test_failed_build_keeps_the_previous_good_build(mini_copy):
+    project = open_project(mini_copy)
+    build(project)
+    good = dataset_path(project).read_bytes()
+    note = mini_copy / "seeds" / "note.yaml"
+    note.write_text(note.read_text(encoding="utf-8").replace("speaker: lee-park", "speaker: nobody", 1), encoding="utf-8")
+    with pytest.raises(Exception):
+        build(project)
+    assert dataset_path(project).read_bytes() == good
