@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,12 +83,17 @@ def serialise_nquads(graphs: dict[URIRef, Graph]) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
-def build(project: Project, force: bool = False) -> BuildResult:
-    """Build the dataset unless the build directory is already current for these inputs."""
+def build(project: Project, force: bool = False, on_start: Callable[[], None] | None = None) -> BuildResult:
+    """Build the dataset unless the build directory is already current for these inputs.
+
+    `on_start` is called only when work is about to be done, so a caller can say so.
+    """
     with build_lock(project):
         manifest = read_manifest(project)
         if not force and manifest and is_current(project, manifest):
             return BuildResult(False, manifest, project.build)
+        if on_start:
+            on_start()
         digest = inputs_digest(project)
         corpus = read_corpus(project.seeds, project.root)
         graphs, origins = assemble(project, corpus)
@@ -102,5 +108,5 @@ def build(project: Project, force: bool = False) -> BuildResult:
         return BuildResult(True, manifest, project.build)
 
 
-def ensure_built(project: Project) -> BuildResult:
-    return build(project, force=False)
+def ensure_built(project: Project, on_start: Callable[[], None] | None = None) -> BuildResult:
+    return build(project, force=False, on_start=on_start)

@@ -117,16 +117,68 @@ def list_queries(context: click.Context) -> None:
 @click.argument("name")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A query parameter; repeat for several.")
 @click.option("--format", "form", type=click.Choice(["table", "csv", "tsv", "json"]), default="table", show_default=True)
+@click.option("--endpoint", metavar="URL", help="Run against this SPARQL 1.1 query endpoint instead of the local build.")
+@click.option("--graph", "graphs", multiple=True, metavar="IRI", help="With --endpoint: a graph to use as default graph (repeatable).")
+@click.option("--auth", type=click.Choice(["auto", "basic", "digest", "none"]), default="auto", show_default=True, help="With --endpoint: how to answer a login challenge.")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="With --endpoint: seconds to wait for the store.")
 @click.pass_context
 @_guard
-def query(context: click.Context, name: str, params: tuple[str, ...], form: str) -> None:
+def query(context: click.Context, name: str, params: tuple[str, ...], form: str, endpoint: str | None, graphs: tuple[str, ...], auth: str, timeout: float) -> None:
     """Run the saved query NAME (building first if needed) and print its answers."""
     from .queries import parse_param_options
-    from .querying import run_saved_query
+    from .querying import find_query, run_saved_query
     from .results import render
 
-    result = run_saved_query(_project(context), name, parse_param_options(params))
+    given = parse_param_options(params)
+    if endpoint:
+        from .http import StoreClient
+        from .remote import run_remote
+
+        result = run_remote(StoreClient(timeout=timeout, auth=auth), endpoint, find_query(_project(context), name), given, graphs)
+    else:
+        def announce() -> None:
+            click.echo("building the graph first (annotations changed or no build yet)...", err=True)
+
+        result = run_saved_query(_project(context), name, given, on_build=announce)
     click.echo(render(result, form), nl=False)
+
+
+@cli.command()
+@click.option("--store-type", type=click.Choice(["oxigraph", "virtuoso", "fuseki", "graphdb", "generic"]), default="generic", show_default=True,
+              help="Derive the endpoints from --store for this kind of store.")
+@click.option("--store", "base", metavar="URL", help="The store's base URL, e.g. http://127.0.0.1:7878 for Oxigraph.")
+@click.option("--gsp", metavar="URL", help="Graph Store Protocol endpoint (overrides --store-type).")
+@click.option("--update", "update_url", metavar="URL", help="SPARQL 1.1 Update endpoint (overrides --store-type).")
+@click.option("--query-endpoint", metavar="URL", help="SPARQL query endpoint used to check the counts (overrides --store-type).")
+@click.option("--method", type=click.Choice(["auto", "gsp", "update"]), default="auto", show_default=True,
+              help="gsp: PUT per graph; update: DROP + batched INSERT DATA; auto: gsp when there is a graph store endpoint.")
+@click.option("--auth", type=click.Choice(["auto", "basic", "digest", "none"]), default="auto", show_default=True,
+              help="Credentials come from KG_STORE_USER/KG_STORE_PASSWORD or ~/.netrc, never from options.")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for each request.")
+@click.option("--retries", type=click.IntRange(0, 10), default=3, show_default=True, help="Retries on connection errors and 5xx answers.")
+@click.option("--dry-run", is_flag=True, help="Show the requests that would be sent; send nothing.")
+@click.option("--format", "form", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+@_guard
+def load(context: click.Context, store_type: str, base: str | None, gsp: str | None, update_url: str | None, query_endpoint: str | None,
+         method: str, auth: str, timeout: float, retries: int, dry_run: bool, form: str) -> None:
+    """Load the built dataset into an external triple store, one named graph at a time."""
+    from .http import StoreClient
+    from .load import as_json, describe, graphs_to_load, load as run_load, plan, summary
+    from .stores import endpoints
+
+    targets = endpoints(store_type, base, gsp, update_url, query_endpoint)
+    graphs = graphs_to_load(_project(context))
+    if dry_run:
+        click.echo(describe(plan(graphs, targets, method)), nl=False)
+        return
+    total = sum(len(g) for g in graphs.values())
+    with click.progressbar(length=total, label="loading", file=sys.stderr) as bar:
+        loads = run_load(graphs, targets, StoreClient(timeout=timeout, retries=retries, auth=auth), method,
+                         progress=lambda graph, count: bar.update(count))
+    click.echo(as_json(loads) if form == "json" else summary(loads), nl=False)
+    if not all(item.ok or item.remote is None for item in loads):
+        raise click.ClickException("the store holds a different number of triples than was loaded (see MISMATCH above)")
 
 
 @cli.command()

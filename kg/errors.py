@@ -85,6 +85,10 @@ class InconsistencyError(KgError):
     """OWL 2 RL reasoning found the graph inconsistent (owlrl's error triples)."""
 
 
+class LoadError(KgError):
+    """Talking to an external store failed: names the graph, the HTTP status and the store's message."""
+
+
 class ExportError(KgError):
     """An export could not be written."""
 

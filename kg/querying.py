@@ -61,8 +61,8 @@ def execute(dataset: Dataset, query: SavedQuery, given: dict[str, str]) -> Query
     return QueryResult(variables, rows)
 
 
-def run_saved_query(project: Project, name: str, given: dict[str, str]) -> QueryResult:
+def run_saved_query(project: Project, name: str, given: dict[str, str], on_build=None) -> QueryResult:
     query = find_query(project, name)
     bindings(query, given)  # check parameters before paying for a build
-    ensure_built(project)
+    ensure_built(project, on_build)
     return execute(load_dataset(dataset_path(project)), query, given)
