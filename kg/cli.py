@@ -186,12 +186,22 @@ def load(context: click.Context, store_type: str, base: str | None, gsp: str | N
 @click.option("--asserted", "selection", flag_value="asserted", help="Only the asserted graphs (ontology, registry, articles).")
 @click.option("--inferred", "selection", flag_value="inferred", help="Only the inferred graph.")
 @click.option("--output", "-o", default="-", show_default=True, help="File to write, or - for standard output.")
+@click.option("--bundle", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Write a bulk-load bundle instead: N-Quads, TriG, one N-Triples file per graph and a manifest.")
 @click.pass_context
 @_guard
-def export(context: click.Context, form: str, selection: str | None, output: str) -> None:
+def export(context: click.Context, form: str, selection: str | None, output: str, bundle: Path | None) -> None:
     """Export the built dataset in a W3C RDF syntax (deterministic bytes)."""
     from .export import export as run_export, write_export
 
+    if bundle:
+        from .bundle import write_bundle
+
+        manifest = write_bundle(_project(context), bundle)
+        for entry in manifest["graphs"]:
+            click.echo(f"{entry['file']}  {entry['triples']:>6} triples  <{entry['graph']}>")
+        click.echo(f"wrote the bundle to {bundle} (manifest.json lists every file with its sha256)")
+        return
     data = run_export(_project(context), form, selection or "all")
     if output == "-":
         sys.stdout.flush()
