@@ -16,7 +16,8 @@ from .errors import ProjectError, Problem
 from .graph import Origins, corpus_graphs, new_graph
 from .project import Project
 from .reasoning import infer
-from .store import Manifest, build_lock, inputs_digest, is_current, read_manifest, save
+from .network import offline
+from .store import Manifest, build_lock, inputs_digest, is_current, read_manifest, remove_stale_temporaries, save
 
 
 @dataclass(frozen=True)
@@ -83,12 +84,13 @@ def serialise_nquads(graphs: dict[URIRef, Graph]) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
-def build(project: Project, force: bool = False, on_start: Callable[[], None] | None = None) -> BuildResult:
+def build(project: Project, force: bool = False, on_start: Callable[[], None] | None = None, allow_network: bool = False) -> BuildResult:
     """Build the dataset unless the build directory is already current for these inputs.
 
     `on_start` is called only when work is about to be done, so a caller can say so.
     """
-    with build_lock(project):
+    with build_lock(project), offline(allow_network):
+        remove_stale_temporaries(project)
         manifest = read_manifest(project)
         if not force and manifest and is_current(project, manifest):
             return BuildResult(False, manifest, project.build)
@@ -108,5 +110,5 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
         return BuildResult(True, manifest, project.build)
 
 
-def ensure_built(project: Project, on_start: Callable[[], None] | None = None) -> BuildResult:
-    return build(project, force=False, on_start=on_start)
+def ensure_built(project: Project, on_start: Callable[[], None] | None = None, allow_network: bool = False) -> BuildResult:
+    return build(project, force=False, on_start=on_start, allow_network=allow_network)

@@ -48,12 +48,15 @@ def _guard(function):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--project", "-p", "project", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
               help="Project directory holding seeds/, ontology/ and queries/.")
+@click.option("--allow-network", is_flag=True,
+              help="Let parsing and queries reach the network (SERVICE, remote FROM, remote JSON-LD contexts). Off by default.")
 @click.version_option(package_name="kg-claims", prog_name="kg")
 @click.pass_context
-def cli(context: click.Context, project: Path) -> None:
+def cli(context: click.Context, project: Path, allow_network: bool) -> None:
     """kg: a knowledge graph of who said what, citing which figures, traced to the words of its sources."""
     context.ensure_object(dict)
     context.obj["project"] = project
+    context.obj["allow_network"] = allow_network
 
 
 @cli.command()
@@ -64,7 +67,7 @@ def build(context: click.Context, force: bool) -> None:
     """Validate the annotations, build the RDF dataset and run OWL 2 RL reasoning."""
     from .build import build as run_build
 
-    result = run_build(_project(context), force=force)
+    result = run_build(_project(context), force=force, allow_network=context.obj["allow_network"])
     state = "built" if result.rebuilt else "up to date"
     click.echo(f"{state}: {result.asserted_count} asserted and {result.inferred_count} inferred triples "
                f"in {len(result.manifest.graphs)} graphs -> {result.path}")
@@ -120,7 +123,7 @@ def list_queries(context: click.Context) -> None:
 @click.option("--endpoint", metavar="URL", help="Run against this SPARQL 1.1 query endpoint instead of the local build.")
 @click.option("--graph", "graphs", multiple=True, metavar="IRI", help="With --endpoint: a graph to use as default graph (repeatable).")
 @click.option("--auth", type=click.Choice(["auto", "basic", "digest", "none"]), default="auto", show_default=True, help="With --endpoint: how to answer a login challenge.")
-@click.option("--timeout", type=float, default=60.0, show_default=True, help="With --endpoint: seconds to wait for the store.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True, help="Seconds the query may run (locally or at the endpoint).")
 @click.pass_context
 @_guard
 def query(context: click.Context, name: str, params: tuple[str, ...], form: str, endpoint: str | None, graphs: tuple[str, ...], auth: str, timeout: float) -> None:
@@ -139,7 +142,7 @@ def query(context: click.Context, name: str, params: tuple[str, ...], form: str,
         def announce() -> None:
             click.echo("building the graph first (annotations changed or no build yet)...", err=True)
 
-        result = run_saved_query(_project(context), name, given, on_build=announce)
+        result = run_saved_query(_project(context), name, given, on_build=announce, timeout=timeout, allow_network=context.obj["allow_network"])
     click.echo(render(result, form), nl=False)
 
 

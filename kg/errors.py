@@ -89,6 +89,14 @@ class LoadError(KgError):
     """Talking to an external store failed: names the graph, the HTTP status and the store's message."""
 
 
+class NetworkBlocked(KgError):
+    """Something tried to reach the network while kg works offline (SERVICE, remote FROM, remote context)."""
+
+
+class QueryTimeout(KgError):
+    """A query ran longer than --timeout."""
+
+
 class ExportError(KgError):
     """An export could not be written."""
 

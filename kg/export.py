@@ -11,6 +11,7 @@ from rdflib.plugins.serializers.nt import _nt_row
 from . import vocabulary as V
 from .build import ensure_built, serialise_nquads
 from .errors import ExportError, Problem
+from .network import offline
 from .project import Project
 from .querying import load_dataset
 from .store import dataset_path, write_atomically
@@ -178,8 +179,9 @@ def export(project: Project, form: str, selection: str = "all") -> bytes:
     if form not in FORMATS:
         raise ExportError(Problem("--format", None, None, f"unknown export format '{form}'", f"use one of: {', '.join(FORMATS)}", "usage"))
     ensure_built(project)
-    dataset = load_dataset(dataset_path(project))
-    return serialise(selected_graphs(dataset, selection), form)
+    with offline():
+        dataset = load_dataset(dataset_path(project))
+        return serialise(selected_graphs(dataset, selection), form)
 
 
 def write_export(data: bytes, output: Path) -> None:

@@ -13,7 +13,7 @@ from rdflib.namespace import RDF, RDFS, XSD
 
 from . import vocabulary as V
 from .anchoring import Span
-from .annotations import Anchored, Article, Corpus, Entity, Mention, Registry, Statement, Statistic
+from .annotations import Article, Corpus, Entity, Mention, Registry, Statement, Statistic
 
 KG, KGR, OA, SKOS = V.KG, V.KGR, V.OA, V.SKOS
 
@@ -129,8 +129,9 @@ class _ArticleEmitter:
         self.document = entity_iri(article.id)
         self.text_prefix = text_prefix
 
-    def anchor(self, span: Span) -> URIRef:
+    def anchor(self, span: Span, line: int) -> URIRef:
         node = KGR[f"{self.article.id}/anchor/{span.start}-{span.end}"]
+        self.origins.note(node, self.article.annotation_path, line)
         quote_selector = URIRef(f"{node}/quote-selector")
         position_selector = URIRef(f"{node}/position-selector")
         add = self.graph.add
@@ -153,7 +154,7 @@ class _ArticleEmitter:
         node = KGR[f"{self.article.id}/mention/{span.start}-{span.end}/{mention.role}/{mention.target}"]
         self.graph.add((node, RDF.type, KG.Mention))
         self.graph.add((node, KG.refersTo, target))
-        self.graph.add((node, KG.anchoredAt, self.anchor(span)))
+        self.graph.add((node, KG.anchoredAt, self.anchor(span, mention.anchored.line)))
         self.graph.add((node, KG.exactText, Literal(span.exact)))
         self.origins.note(node, self.article.annotation_path, mention.anchored.line)
         surface = " ".join(span.exact.split())
@@ -198,7 +199,7 @@ class _ArticleEmitter:
         add((node, KG.reportedIn, self.document))
         add((quote, RDF.type, KG.Quote))
         add((quote, KG.exactText, Literal(span.exact)))
-        add((quote, KG.anchoredAt, self.anchor(span)))
+        add((quote, KG.anchoredAt, self.anchor(span, statement.anchored.line)))
         if statement.claim:
             add((node, KG.claim, Literal(statement.claim, lang="en")))
         if statement.form:

@@ -1,6 +1,7 @@
 """Run saved queries on the built dataset (the embedded rdflib engine)."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,7 +10,8 @@ from rdflib.term import Node
 
 from . import vocabulary as V
 from .build import ensure_built
-from .errors import Problem, QueryError
+from .errors import KgError, NetworkBlocked, Problem, QueryError, QueryTimeout
+from .network import offline, refused
 from .project import Project
 from .queries import SavedQuery, bindings, query_files, read_query
 from .store import dataset_path
@@ -45,11 +47,43 @@ def load_dataset(path: Path) -> Dataset:
     return dataset
 
 
-def execute(dataset: Dataset, query: SavedQuery, given: dict[str, str]) -> QueryResult:
+def execute(dataset: Dataset, query: SavedQuery, given: dict[str, str], timeout: float | None = None, allow_network: bool = False) -> QueryResult:
+    """Run a saved query with its parameters pre-bound; offline unless allowed; within `timeout` seconds."""
     initial = bindings(query, given)
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            with offline(allow_network):
+                outcome["result"] = _evaluate(dataset, query, initial)
+        except BaseException as error:  # handed to the calling thread
+            outcome["error"] = error
+
+    if timeout is None:
+        work()
+    else:
+        # rdflib cannot be interrupted; the query runs in a daemon thread that is left behind
+        # (and dies with the process) when it overruns.
+        worker = threading.Thread(target=work, name=f"kg-query-{query.name}", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            raise QueryTimeout(Problem(query.display, None, None, f"the query ran longer than {timeout:g} s", "raise --timeout or narrow the query with parameters", "timeout"))
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _evaluate(dataset: Dataset, query: SavedQuery, initial: dict) -> QueryResult:
     try:
         result = dataset.query(query.text, initBindings={Variable(k): v for k, v in initial.items()})
+        rows = tuple(tuple(row) for row in result) if result.type == "SELECT" else ()
     except Exception as error:  # pyparsing's ParseException and rdflib's evaluation errors
+        if refused():  # rdflib may wrap the refusal in its own error: say what really happened
+            raise NetworkBlocked(Problem(query.display, None, None, f"network access refused ({refused()[0]})",
+                                         "kg works offline: remove SERVICE or remote FROM, or pass --allow-network", "network")) from None
+        if isinstance(error, KgError):
+            raise
         line = getattr(error, "lineno", None)
         column = getattr(error, "col", None)
         message = getattr(error, "msg", None) or str(error)
@@ -57,12 +91,12 @@ def execute(dataset: Dataset, query: SavedQuery, given: dict[str, str]) -> Query
     if result.type != "SELECT":
         raise QueryError(Problem(query.display, None, None, f"saved queries must be SELECT queries, not {result.type}", "rewrite it as SELECT", "query"))
     variables = tuple(str(v) for v in result.vars)
-    rows = tuple(tuple(row) for row in result)
     return QueryResult(variables, rows)
 
 
-def run_saved_query(project: Project, name: str, given: dict[str, str], on_build=None) -> QueryResult:
+def run_saved_query(project: Project, name: str, given: dict[str, str], on_build=None, timeout: float | None = None,
+                    allow_network: bool = False) -> QueryResult:
     query = find_query(project, name)
     bindings(query, given)  # check parameters before paying for a build
-    ensure_built(project, on_build)
-    return execute(load_dataset(dataset_path(project)), query, given)
+    ensure_built(project, on_build, allow_network)
+    return execute(load_dataset(dataset_path(project)), query, given, timeout, allow_network)

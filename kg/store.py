@@ -74,6 +74,13 @@ def build_lock(project: Project) -> Iterator[None]:
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
+def remove_stale_temporaries(project: Project) -> None:
+    """Temporary files a killed build left behind (only called while holding the build lock)."""
+    for leftover in project.build.glob(".*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            leftover.unlink()
+
+
 def read_manifest(project: Project) -> Manifest | None:
     try:
         data = json.loads((project.build / MANIFEST_FILE).read_text(encoding="utf-8"))
