@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rdflib import Graph, URIRef
@@ -12,7 +12,7 @@ from rdflib.plugins.serializers.nquads import _nq_row
 
 from . import vocabulary as V
 from .annotations import Corpus, read_corpus
-from .errors import ProjectError, Problem
+from .errors import AnnotationError, ProjectError, Problem
 from .graph import Origins, corpus_graphs, new_graph
 from .project import Project
 from .reasoning import infer
@@ -75,6 +75,46 @@ def union(graphs: dict[URIRef, Graph]) -> Graph:
     return merged
 
 
+def check_built_graphs(project: Project, graphs: dict[URIRef, Graph], origins: Origins) -> None:
+    """SHACL shapes (ontology/shapes/) and anchor offsets against the verbatim files; raise on any violation."""
+    from .shapes import check_shapes
+
+    problems = check_shapes(union(graphs), origins.lines, project.root, project.shapes)
+    if problems:
+        raise AnnotationError(problems)
+
+
+def validate_project(project: Project, allow_network: bool = False) -> Corpus:
+    """Everything `kg build` checks — annotations, OWL consistency, shapes, anchors — without writing anything."""
+    with offline(allow_network):
+        corpus = read_corpus(project.seeds, project.root)
+        graphs, origins = assemble(project, corpus)
+        graphs[V.INFERRED_GRAPH] = infer(union(graphs), origins.lines)
+        check_built_graphs(project, graphs, origins)
+    return corpus
+
+
+def validate_data(project: Project, path: Path) -> int:
+    """Check RDF a user hands in against the ontology (OWL 2 RL consistency) and the shapes; return its triple count."""
+    from .userdata import read_user_rdf
+
+    dataset = read_user_rdf(path, project.relative(path))
+    data = new_graph()
+    for s, p, o, _ in dataset.quads((None, None, None, None)):
+        data.add((s, p, o))
+    with offline():
+        ontology = load_ontology(project)
+        inferred = infer(data + ontology)
+        from .shapes import check_shapes
+
+        problems = check_shapes(data + ontology + inferred, {}, project.root, project.shapes)
+    if problems:
+        display = project.relative(path)
+        # user data has no annotation lines to point at: every problem is about the data file
+        raise AnnotationError(sorted({replace(p, file=display, line=None, column=None) for p in problems}, key=str))
+    return len(data)
+
+
 def serialise_nquads(graphs: dict[URIRef, Graph]) -> bytes:
     """N-Quads, one graph after another in IRI order, lines sorted: byte-identical for equal graphs."""
     lines: list[str] = []
@@ -100,6 +140,7 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
         corpus = read_corpus(project.seeds, project.root)
         graphs, origins = assemble(project, corpus)
         graphs[V.INFERRED_GRAPH] = infer(union(graphs), origins.lines)
+        check_built_graphs(project, graphs, origins)
         data = serialise_nquads(graphs)
         manifest = Manifest(
             inputs_sha256=digest,

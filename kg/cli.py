@@ -75,26 +75,31 @@ def build(context: click.Context, force: bool) -> None:
 
 @cli.command()
 @click.option("--format", "form", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--data", "data", type=click.Path(dir_okay=False, exists=True, path_type=Path), metavar="FILE",
+              help="Check this RDF file against the ontology and shapes instead of the project's annotations.")
 @click.pass_context
-def validate(context: click.Context, form: str) -> None:
-    """Check every annotation file and report all problems (exit 1 if any)."""
-    from .annotations import read_corpus
+def validate(context: click.Context, form: str, data: Path | None) -> None:
+    """Check annotations, consistency, shapes and anchors; report every problem (exit 1 if any)."""
+    from .build import validate_data, validate_project
 
     try:
         project = _project(context)
-        corpus = read_corpus(project.seeds, project.root)
+        if data:
+            counts = {"triples": validate_data(project, data)}
+        else:
+            corpus = validate_project(project, context.obj["allow_network"])
+            counts = {
+                "articles": len(corpus.articles),
+                "entities": len(corpus.registry.entities),
+                "statistics": len(corpus.registry.statistics),
+                "statements": sum(len(a.statements) for a in corpus.articles),
+                "mentions": sum(len(a.mentions) + len(a.figures) for a in corpus.articles),
+            }
     except KgError as error:
         if form == "json":
             click.echo(json.dumps({"ok": False, "problems": [p.as_dict() for p in error.problems]}, indent=2))
             sys.exit(2 if any(p.kind == "usage" for p in error.problems) else 1)
         raise KgClickError(error) from None
-    counts = {
-        "articles": len(corpus.articles),
-        "entities": len(corpus.registry.entities),
-        "statistics": len(corpus.registry.statistics),
-        "statements": sum(len(a.statements) for a in corpus.articles),
-        "mentions": sum(len(a.mentions) + len(a.figures) for a in corpus.articles),
-    }
     if form == "json":
         click.echo(json.dumps({"ok": True, "problems": [], "counts": counts}, indent=2))
     else:

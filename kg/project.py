@@ -20,6 +20,10 @@ class Project:
         return self.root / "ontology"
 
     @property
+    def shapes(self) -> Path:
+        return self.root / "ontology" / "shapes"
+
+    @property
     def queries(self) -> Path:
         return self.root / "queries"
 
@@ -33,7 +37,8 @@ class Project:
     def input_files(self) -> list[Path]:
         """Every file the build reads; their bytes decide whether a build is up to date."""
         files = [p for p in self.seeds.iterdir() if p.is_file() and p.suffix in (".yaml", ".txt")]
-        return sorted(files) + self.ontology_files()
+        shapes = sorted(self.shapes.glob("*.ttl")) if self.shapes.is_dir() else []
+        return sorted(files) + self.ontology_files() + shapes
 
     def relative(self, path: Path) -> str:
         try:

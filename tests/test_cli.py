@@ -101,3 +101,21 @@ def test_export_to_stdout_and_file(mini_project, tmp_path):
 def test_missing_project_is_a_clear_error(tmp_path):
     result = CliRunner().invoke(cli, ["--project", str(tmp_path), "build"], obj={})
     assert result.exit_code == 1 and "has no seeds/ directory" in result.output
+
+
+def test_validate_data_file(mini_project, tmp_path):
+    good = tmp_path / "good.nt"
+    good.write_bytes(kg(mini_project, "export", "--format", "ntriples", "--asserted").stdout_bytes)
+    ok = kg(mini_project, "validate", "--data", str(good))
+    assert ok.exit_code == 0 and ok.output.startswith("ok: ")
+    broken = tmp_path / "broken.nt"
+    broken.write_bytes(b"".join(line + b"\n" for line in good.read_bytes().splitlines() if b"#statedBy>" not in line))
+    result = CliRunner().invoke(cli, ["--project", str(mini_project), "validate", "--data", str(broken)], obj={})
+    assert result.exit_code == 1 and "no speaker" in result.output and "broken.nt" in result.output
+
+
+def test_build_reports_shape_violations_at_the_annotation_line(mini_copy):
+    # a figure that no statement cites and that names no source has no origin
+    edit(mini_copy / "seeds" / "note.yaml", "    cites: [pilot-resolved-share]\n", "")
+    result = CliRunner().invoke(cli, ["--project", str(mini_copy), "build"], obj={})
+    assert result.exit_code == 1 and "seeds/registry.yaml:" in result.output and "Traceback" not in result.output

@@ -1,0 +1,292 @@
+"""SHACL shapes (ontology/shapes/) on the built graph, and the anchor checks against the verbatim text:
+the real seeds conform, and each kind of broken node is reported at the annotation line behind it."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS
+
+from conftest import FIXTURES, REPO, copy_project
+from kg.annotations import read_corpus
+from kg.build import assemble, union
+from kg.errors import Problem
+from kg.project import open_project
+from kg.reasoning import infer
+from kg.shapes import check_shapes
+from kg.vocabulary import KG, KGR, OA
+
+SH = "http://www.w3.org/ns/shacl#"
+SHAPES_FILE = "ontology/shapes/kg-shapes.ttl"
+OFFSET = URIRef("http://www.w3.org/2001/XMLSchema#nonNegativeInteger")  # the datatype of oa:start/oa:end
+
+
+def built_data(root: Path) -> tuple[Graph, dict]:
+    """The graph the shapes run on, made as kg.build makes it: asserted graphs plus the inferred graph."""
+    project = open_project(root)
+    corpus = read_corpus(project.seeds, project.root)
+    graphs, origins = assemble(project, corpus)
+    asserted = union(graphs)
+    return asserted + infer(asserted), origins.lines
+
+
+def check(root: Path, data: Graph, origins: dict) -> list[Problem]:
+    return check_shapes(data, origins, root, root / "ontology" / "shapes")
+
+
+def clone(graph: Graph) -> Graph:
+    copy = Graph()
+    for triple in graph:
+        copy.add(triple)
+    return copy
+
+
+def line_of(path: Path, needle: str) -> int:
+    """The 1-based line of the only line of `path` containing `needle`."""
+    lines = [n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in text]
+    assert len(lines) == 1, (needle, lines)
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory):
+    root = copy_project(tmp_path_factory.mktemp("shapes-seeds"))
+    data, origins = built_data(root)
+    return root, data, origins
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory):
+    root = copy_project(tmp_path_factory.mktemp("shapes-mini"), FIXTURES / "mini" / "seeds")
+    data, origins = built_data(root)
+    return root, data, origins
+
+
+STATEMENT = KGR["town-note/statement/park-praise"]
+QUOTE = KGR["town-note/quote/park-praise"]
+STATISTIC = KGR["pilot-resolved-share"]
+
+
+def quote_anchor(data: Graph) -> tuple[URIRef, URIRef, URIRef]:
+    """The anchor of park-praise's quote, its position selector and its quote selector."""
+    anchor = data.value(QUOTE, KG.anchoredAt)
+    selectors = set(data.objects(anchor, OA.hasSelector))
+    position = next(s for s in selectors if (s, RDF.type, OA.TextPositionSelector) in data)
+    exact = next(s for s in selectors if (s, RDF.type, OA.TextQuoteSelector) in data)
+    return anchor, position, exact
+
+
+# --------------------------------------------------------------------------- the shapes file
+
+
+def test_shapes_file_parses_and_every_shape_is_documented():
+    graph = Graph()
+    graph.parse(REPO / SHAPES_FILE, format="turtle")
+    node_shapes = set(graph.subjects(RDF.type, URIRef(SH + "NodeShape")))
+    targets = {o for s in node_shapes for o in graph.objects(s, URIRef(SH + "targetClass"))}
+    assert {KG.Statement, KG.Statistic, KG.Anchor, KG.Quote, OA.TextPositionSelector, OA.TextQuoteSelector} <= targets
+    for shape in node_shapes:
+        assert isinstance(shape, URIRef), shape
+        assert (shape, RDFS.label, None) in graph and (shape, RDFS.comment, None) in graph, shape
+    property_shapes = set(graph.objects(None, URIRef(SH + "property")))
+    assert len(property_shapes) > 25
+    for shape in property_shapes:
+        messages = [str(m) for m in graph.objects(shape, URIRef(SH + "message"))]
+        assert messages, f"property shape on {graph.value(shape, URIRef(SH + 'path'))} has no sh:message"
+        for message in messages:
+            what, _, todo = message.partition(": ")
+            assert what and todo, f"sh:message must read 'what is wrong: what to do': {message!r}"
+
+
+def test_shapes_are_not_loaded_as_ontology():
+    project = open_project(REPO)
+    assert all(path.parent == project.ontology for path in project.ontology_files())
+    assert (REPO / SHAPES_FILE).is_file()
+
+
+def test_importing_the_module_does_not_import_pyshacl():
+    code = "import sys, kg.shapes; assert 'pyshacl' not in sys.modules, 'pyshacl imported eagerly'"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+# --------------------------------------------------------------------------- the real seeds
+
+
+def test_real_seeds_conform(seeds):
+    root, data, origins = seeds
+    assert len(set(data.subjects(RDF.type, KG.Statement))) > 50  # the shapes had something to check
+    assert len(set(data.subjects(RDF.type, KG.Statistic))) > 5
+    assert check(root, data, origins) == []
+
+
+def test_seed_statistics_without_a_source_get_their_origin_from_a_citing_statement(seeds):
+    root, data, origins = seeds
+    unsourced = KGR["boston-pilot-mostly-no-convictions"]
+    assert (unsourced, KG.originalSource, None) not in data
+    broken = clone(data)
+    broken.remove((None, KG.cites, unsourced))
+    broken.remove((unsourced, KG.citedBy, None))
+    problems = check(root, broken, origins)
+    line = line_of(root / "seeds" / "registry.yaml", "id: boston-pilot-mostly-no-convictions")
+    assert [(p.file, p.line) for p in problems] == [("seeds/registry.yaml", line)]
+    assert "no origin" in problems[0].message and "source:" in problems[0].hint
+
+
+# --------------------------------------------------------------------------- the mini corpus, broken
+
+
+def test_mini_corpus_conforms(mini):
+    root, data, origins = mini
+    assert (STATISTIC, KG.originalSource, None) not in data  # its origin is the statement citing it
+    assert check(root, data, origins) == []
+
+
+def test_statement_without_speaker_points_at_the_statement(mini):
+    root, data, origins = mini
+    broken = clone(data)
+    broken.remove((STATEMENT, KG.statedBy, None))
+    problems = check(root, broken, origins)
+    line = line_of(root / "seeds" / "note.yaml", "id: park-praise")
+    assert len(problems) == 1
+    problem = problems[0]
+    assert (problem.file, problem.line, problem.kind) == ("seeds/note.yaml", line, "shape")
+    assert "no speaker" in problem.message and "park-praise" in problem.message
+    assert "speaker: ID" in problem.hint
+    assert str(problem).startswith(f"seeds/note.yaml:{line}: ")
+
+
+def test_speaker_that_is_not_a_person_or_organization(mini):
+    root, data, origins = mini
+    broken = clone(data)
+    broken.set((STATEMENT, KG.statedBy, KGR["freedonia"]))
+    problems = check(root, broken, origins)
+    line = line_of(root / "seeds" / "note.yaml", "id: park-praise")
+    assert problems and all((p.file, p.line) == ("seeds/note.yaml", line) for p in problems)
+    assert any("neither a person nor an organization" in p.message and "kgr:freedonia" in p.message for p in problems)
+
+
+def test_statistic_without_unit_and_value_points_at_the_registry(mini):
+    root, data, origins = mini
+    broken = clone(data)
+    broken.remove((STATISTIC, KG.unit, None))
+    broken.remove((STATISTIC, KG.value, None))
+    problems = check(root, broken, origins)
+    line = line_of(root / "seeds" / "registry.yaml", "id: pilot-resolved-share")
+    assert {(p.file, p.line) for p in problems} == {("seeds/registry.yaml", line)}
+    messages = " | ".join(p.message for p in problems)
+    assert "no unit" in messages and "neither a value nor a bound" in messages
+    assert len(problems) == 2
+
+
+def test_statistic_without_any_origin(mini):
+    root, data, origins = mini
+    broken = clone(data)
+    broken.remove((None, KG.cites, STATISTIC))
+    problems = check(root, broken, origins)
+    line = line_of(root / "seeds" / "registry.yaml", "id: pilot-resolved-share")
+    assert [(p.file, p.line) for p in problems] == [("seeds/registry.yaml", line)]
+    assert "no origin" in problems[0].message
+    broken.add((STATISTIC, KG.originalSource, KGR["town-pilot"]))
+    assert check(root, broken, origins) == []
+
+
+def test_anchor_end_beyond_the_text_points_at_the_quote(mini):
+    root, data, origins = mini
+    anchor, position, _exact = quote_anchor(data)
+    length = len((root / "seeds" / "note.txt").read_bytes().decode("utf-8"))
+    broken = clone(data)
+    broken.set((position, OA.end, Literal(length + 5, datatype=OFFSET)))
+    problems = check(root, broken, origins)
+    line = line_of(root / "seeds" / "note.yaml", 'quote: "works well."')
+    assert problems and all((p.file, p.line) == ("seeds/note.yaml", line) for p in problems)
+    assert any("do not lie inside seeds/note.txt" in p.message for p in problems)
+    assert all(p.hint for p in problems)
+
+
+def test_anchor_end_at_the_end_of_the_text_is_fine(mini):
+    root, data, origins = mini
+    text = (root / "seeds" / "note.txt").read_bytes().decode("utf-8")
+    _anchor, position, exact = quote_anchor(data)
+    start = int(data.value(position, OA.start))
+    shifted = clone(data)
+    shifted.set((position, OA.end, Literal(len(text), datatype=OFFSET)))
+    shifted.set((exact, OA.exact, Literal(text[start:])))
+    shifted.set((QUOTE, KG.exactText, Literal(text[start:])))
+    assert check(root, shifted, origins) == []
+
+
+def test_anchor_with_changed_exact_text_points_at_the_quote(mini):
+    root, data, origins = mini
+    _anchor, _position, exact = quote_anchor(data)
+    broken = clone(data)
+    broken.set((exact, OA.exact, Literal("works very well.")))
+    problems = check(root, broken, origins)
+    line = line_of(root / "seeds" / "note.yaml", 'quote: "works well."')
+    assert problems and all((p.file, p.line) == ("seeds/note.yaml", line) for p in problems)
+    assert any("not the anchor's exact text" in p.message and p.hint.startswith("re-anchor") for p in problems)
+
+
+def test_anchor_with_start_not_before_end_is_a_shape_violation_at_the_quote(mini):
+    root, data, origins = mini
+    _anchor, position, _exact = quote_anchor(data)
+    start = int(data.value(position, OA.start))
+    broken = clone(data)
+    broken.set((position, OA.end, Literal(start, datatype=OFFSET)))
+    problems = check(root, broken, origins)
+    line = line_of(root / "seeds" / "note.yaml", 'quote: "works well."')
+    assert problems and all((p.file, p.line) == ("seeds/note.yaml", line) for p in problems)
+    # The selector has no origin of its own: it is reported at its anchor's line.
+    assert any("position-selector" in p.message and "not before its end" in p.message for p in problems)
+
+
+def test_missing_article_text_file(mini):
+    root, data, origins = mini
+    broken = clone(data)
+    broken.set((KGR["town-note"], KG.textFile, Literal("seeds/gone.txt")))
+    problems = check(root, broken, origins)
+    assert len(problems) == 1
+    assert problems[0].file == "seeds/note.yaml" and "seeds/gone.txt" in problems[0].message
+
+
+def test_bad_checksum_and_missing_document_fields(mini):
+    root, data, origins = mini
+    broken = clone(data)
+    broken.set((KGR["town-note"], KG.sha256, Literal("not-a-digest")))
+    problems = check(root, broken, origins)
+    assert [p.file for p in problems] == ["seeds/note.yaml"]
+    assert "sha256" in problems[0].message
+
+
+def test_without_origins_problems_point_at_the_shapes_file(mini):
+    root, data, _origins = mini
+    broken = clone(data)
+    broken.remove((STATEMENT, KG.statedBy, None))
+    problems = check(root, broken, {})
+    assert [(p.file, p.line) for p in problems] == [(SHAPES_FILE, None)]
+
+
+def test_problems_are_sorted_and_repeatable(mini):
+    root, data, origins = mini
+    _anchor, position, _exact = quote_anchor(data)
+    broken = clone(data)
+    broken.remove((STATEMENT, KG.statedBy, None))
+    broken.remove((STATISTIC, KG.unit, None))
+    broken.set((position, OA.end, Literal(10_000, datatype=OFFSET)))
+    broken.add((KGR["town-note/statement/park-figures"], KG.statedBy, BNode()))
+    first = check(root, broken, origins)
+    assert len(first) >= 4
+    assert first == sorted(first, key=lambda p: (p.file, p.line or 0, p.column or 0, p.message, p.hint))
+    assert check(root, broken, origins) == first
+
+
+def test_a_shapes_file_that_does_not_parse_is_a_problem_not_a_crash(tmp_path, mini):
+    root, data, origins = mini
+    shapes_dir = tmp_path / "shapes"
+    shapes_dir.mkdir()
+    (shapes_dir / "broken.ttl").write_text("@prefix sh: <http://www.w3.org/ns/shacl#> .\n\nthis is not turtle\n", encoding="utf-8")
+    problems = check_shapes(data, origins, root, shapes_dir)  # outside the project: the full path is shown
+    assert [(p.file, p.kind) for p in problems] == [(str(shapes_dir / "broken.ttl"), "shape")]
+    assert "cannot parse" in problems[0].message
