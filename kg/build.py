@@ -1,9 +1,11 @@
 """`kg build`: annotations -> anchored RDF -> OWL 2 RL closure -> the build directory."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rdflib import Graph, URIRef
@@ -20,11 +22,27 @@ from .network import offline
 from .store import Manifest, build_lock, inputs_digest, is_current, read_manifest, remove_stale_temporaries, save
 
 
+class _StageClock:
+    """Wall time per build stage, for `kg build --timings` and the benchmark."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
+
+
 @dataclass(frozen=True)
 class BuildResult:
     rebuilt: bool
     manifest: Manifest
     path: Path
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage, empty when nothing was rebuilt
 
     @property
     def asserted_count(self) -> int:
@@ -136,19 +154,25 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
             return BuildResult(False, manifest, project.build)
         if on_start:
             on_start()
+        clock = _StageClock()
         digest = inputs_digest(project)
-        corpus = read_corpus(project.seeds, project.root)
-        graphs, origins = assemble(project, corpus)
-        graphs[V.INFERRED_GRAPH] = infer(union(graphs), origins.lines)
-        check_built_graphs(project, graphs, origins)
-        data = serialise_nquads(graphs)
-        manifest = Manifest(
-            inputs_sha256=digest,
-            dataset_sha256=hashlib.sha256(data).hexdigest(),
-            graphs={str(name): len(graph) for name, graph in sorted(graphs.items(), key=lambda item: str(item[0]))},
-        )
-        save(project, data, manifest)
-        return BuildResult(True, manifest, project.build)
+        with clock("read and anchor annotations"):
+            corpus = read_corpus(project.seeds, project.root)
+        with clock("emit triples"):
+            graphs, origins = assemble(project, corpus)
+        with clock("reason (owlrl)"):
+            graphs[V.INFERRED_GRAPH] = infer(union(graphs), origins.lines)
+        with clock("check shapes and anchors"):
+            check_built_graphs(project, graphs, origins)
+        with clock("write"):
+            data = serialise_nquads(graphs)
+            manifest = Manifest(
+                inputs_sha256=digest,
+                dataset_sha256=hashlib.sha256(data).hexdigest(),
+                graphs={str(name): len(graph) for name, graph in sorted(graphs.items(), key=lambda item: str(item[0]))},
+            )
+            save(project, data, manifest)
+        return BuildResult(True, manifest, project.build, dict(clock.seconds))
 
 
 def ensure_built(project: Project, on_start: Callable[[], None] | None = None, allow_network: bool = False) -> BuildResult:

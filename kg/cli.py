@@ -61,9 +61,10 @@ def cli(context: click.Context, project: Path, allow_network: bool) -> None:
 
 @cli.command()
 @click.option("--force", is_flag=True, help="Rebuild even if the inputs have not changed.")
+@click.option("--timings", is_flag=True, help="Print the wall time of each build stage.")
 @click.pass_context
 @_guard
-def build(context: click.Context, force: bool) -> None:
+def build(context: click.Context, force: bool, timings: bool) -> None:
     """Validate the annotations, build the RDF dataset and run OWL 2 RL reasoning."""
     from .build import build as run_build
 
@@ -71,6 +72,9 @@ def build(context: click.Context, force: bool) -> None:
     state = "built" if result.rebuilt else "up to date"
     click.echo(f"{state}: {result.asserted_count} asserted and {result.inferred_count} inferred triples "
                f"in {len(result.manifest.graphs)} graphs -> {result.path}")
+    if timings:
+        for stage, seconds in result.stages.items():
+            click.echo(f"  {stage:<30} {seconds:8.2f} s")
 
 
 @cli.command()
