@@ -224,6 +224,26 @@ def export(context: click.Context, form: str, selection: str | None, output: str
         click.echo(f"wrote {len(data)} bytes to {output}", err=True)
 
 
+@cli.command()
+@click.option("--format", "form", type=click.Choice(["svg", "png", "dot"]), default="svg", show_default=True)
+@click.option("--output", "-o", required=True, help="File to write, or - for standard output.")
+@click.pass_context
+@_guard
+def graph(context: click.Context, form: str, output: str) -> None:
+    """Draw the citation network: who cites which figure, reported where, originating where."""
+    from .citation_graph import citation_graph
+    from .export import write_export
+
+    data = citation_graph(_project(context), form)
+    if output == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        write_export(data, Path(output))
+        click.echo(f"wrote {len(data)} bytes to {output}", err=True)
+
+
 def main() -> None:  # console entry point
     cli(obj={})
 
