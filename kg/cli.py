@@ -133,9 +133,11 @@ def list_queries(context: click.Context) -> None:
 @click.option("--graph", "graphs", multiple=True, metavar="IRI", help="With --endpoint: a graph to use as default graph (repeatable).")
 @click.option("--auth", type=click.Choice(["auto", "basic", "digest", "none"]), default="auto", show_default=True, help="With --endpoint: how to answer a login challenge.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True, help="Seconds the query may run (locally or at the endpoint).")
+@click.option("--explain", is_flag=True, help="For every answer: the supporting quotes in context, and how reasoning derived inferred facts.")
 @click.pass_context
 @_guard
-def query(context: click.Context, name: str, params: tuple[str, ...], form: str, endpoint: str | None, graphs: tuple[str, ...], auth: str, timeout: float) -> None:
+def query(context: click.Context, name: str, params: tuple[str, ...], form: str, endpoint: str | None, graphs: tuple[str, ...], auth: str, timeout: float,
+          explain: bool) -> None:
     """Run the saved query NAME (building first if needed) and print its answers."""
     from .queries import parse_param_options
     from .querying import find_query, run_saved_query
@@ -152,6 +154,16 @@ def query(context: click.Context, name: str, params: tuple[str, ...], form: str,
             click.echo("building the graph first (annotations changed or no build yet)...", err=True)
 
         result = run_saved_query(_project(context), name, given, on_build=announce, timeout=timeout, allow_network=context.obj["allow_network"])
+    if explain:
+        from .explain import Explainer, render as render_explanations
+        from .querying import find_query, load_dataset
+        from .store import dataset_path
+
+        project = _project(context)
+        explainer = Explainer(load_dataset(dataset_path(project)), project.root)
+        explanations = explainer.explain(result, find_query(project, name).text)
+        click.echo(render_explanations(explanations, explainer, color=sys.stdout.isatty()))
+        return
     click.echo(render(result, form), nl=False)
 
 
