@@ -256,6 +256,27 @@ def graph(context: click.Context, form: str, output: str) -> None:
         click.echo(f"wrote {len(data)} bytes to {output}", err=True)
 
 
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--title", required=True, help="The article's title (anchored if the text contains it).")
+@click.option("--date", help="Publication date, YYYY-MM-DD.")
+@click.option("--publisher", metavar="ID", help="Registry id of the publisher.")
+@click.option("--kind", type=click.Choice(["news-article", "blog-post", "press-release", "petition", "opinion"]), default="news-article", show_default=True)
+@click.option("--name", help="File name stem in seeds/ (default: from the title).")
+@click.pass_context
+@_guard
+def add(context: click.Context, file: Path, title: str, date: str | None, publisher: str | None, kind: str, name: str | None) -> None:
+    """Copy an article into seeds/ and write a starter annotation file proposing mentions and candidates."""
+    from .add import add_article
+
+    project = _project(context)
+    added = add_article(project, file, title, date, publisher, kind, name)
+    click.echo(f"copied the text to {project.relative(added.text_path)}")
+    click.echo(f"wrote {project.relative(added.annotation_path)}: {added.mentions} proposed mentions, "
+               f"{added.candidate_statements} candidate statements, {added.candidate_figures} candidate figures to confirm")
+    click.echo("next: edit the annotation file, then run 'kg validate'")
+
+
 def main() -> None:  # console entry point
     cli(obj={})
 
