@@ -159,9 +159,9 @@ class _Checker:
         return ok
 
     def text(self, block: Mapping, key: str, what: str, required: bool = False) -> str | None:
-        if key not in block or block[key] is None:
-            if required:
-                self.problem(block.line, block.column, f"{what} is missing '{key}'", f"add '{key}: ...'", "schema")
+        if key not in block or block[key] is None or (required and isinstance(block[key], str) and not block[key].strip()):
+            if required and key in block:  # a missing key is reported once, by keys()
+                self.problem(block.line_of(key), block.column_of(key), f"{what} has an empty '{key}'", f"write '{key}: ...'", "schema")
             return None
         value = block[key]
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -195,8 +195,10 @@ class _Checker:
         self.problem(block.line_of(key), block.column_of(key), f"'{key}' of {what} must be an id or a list of ids, not {_kind(value)}", "write [id-one, id-two]", "type")
         return []
 
-    def date(self, block: Mapping, key: str, what: str) -> str | None:
+    def date(self, block: Mapping, key: str, what: str, required: bool = False) -> str | None:
         if key not in block or block[key] is None:
+            if required and key in block:
+                self.problem(block.line_of(key), block.column_of(key), f"{what} has no '{key}'", "write a date: YYYY-MM-DD, YYYY-MM or YYYY", "date")
             return None
         value = block[key]
         if isinstance(value, dt.datetime):
@@ -230,8 +232,8 @@ class _Checker:
             return default
         return block[key]
 
-    def choice(self, block: Mapping, key: str, what: str, choices: dict | set) -> str | None:
-        value = self.text(block, key, what)
+    def choice(self, block: Mapping, key: str, what: str, choices: dict | set, required: bool = False) -> str | None:
+        value = self.text(block, key, what, required)
         if value is not None and value not in choices:
             close = difflib.get_close_matches(value, sorted(choices), n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"one of: {', '.join(sorted(choices))}"
@@ -332,7 +334,7 @@ def _remember(identifier: str, line: int, seen: dict[str, int], check: _Checker)
 
 
 def _read_entity(block: Mapping, check: _Checker) -> Entity | None:
-    kind = check.choice(block, "type", "an entity", V.ENTITY_TYPES)
+    kind = check.choice(block, "type", "an entity", V.ENTITY_TYPES, required=True)
     allowed = set(_ENTITY_COMMON)
     if kind:
         allowed |= V.TYPE_RELATIONS.get(kind, set()) | set(V.TYPE_SCALARS.get(kind, {}))
@@ -371,7 +373,7 @@ def _read_statistic(block: Mapping, check: _Checker) -> Statistic | None:
         return None
     what = f"statistic '{identifier}'"
     measure = check.text(block, "measure", what, required=True)
-    unit = check.choice(block, "unit", what, V.UNITS)
+    unit = check.choice(block, "unit", what, V.UNITS, required=True)
     value = check.number(block, "value", what)
     lower = check.number(block, "lower_bound", what)
     upper = check.number(block, "upper_bound", what)
@@ -467,7 +469,7 @@ def read_article(path: Path, display: str, registry: Registry, problems: Problem
     check.keys(head, _DOCUMENT_KEYS, {"id", "text", "sha256", "kind"}, "'document'")
     identifier = check.identifier(head, "id", "'document'", required=True)
     text_name = check.text(head, "text", "'document'", required=True)
-    kind = check.choice(head, "kind", "'document'", V.ARTICLE_KINDS)
+    kind = check.choice(head, "kind", "'document'", V.ARTICLE_KINDS, required=True)
     if not identifier or not text_name:
         return None
     text_path = path.parent / text_name
@@ -516,7 +518,7 @@ def read_article(path: Path, display: str, registry: Registry, problems: Problem
         block = check.mapping(head["date"], head.line_of("date"), head.column_of("date"), "'date'")
         if block is not None:
             check.keys(block, _ANCHOR_KEYS | {"value"}, {"value"}, "'date'")
-            article.date = check.date(block, "value", "'date'")
+            article.date = check.date(block, "value", "'date'", required=True)
             if "quote" in block:
                 article.date_anchor = _anchored(block, normalised, check, "the date")
     for target, line, column in check.id_list(head, "derived_from", "'document'"):

@@ -32,7 +32,8 @@ class Problem:
         text = f"{self.location()}: {self.message}" if self.file else self.message
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        # one problem, one line: quotes with line breaks must not look like more problems
+        return text.replace("\r", "\\r").replace("\n", "\\n")
 
     def as_dict(self) -> dict:
         return {

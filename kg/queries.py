@@ -164,16 +164,17 @@ def to_term(parameter: Parameter, value: str) -> URIRef | Literal:
     if parameter.type == "string":
         return Literal(value)
     if parameter.type == "integer":
-        if not re.fullmatch(r"[+-]?\d+", value.strip()):
-            raise bad("an integer")
-        return Literal(int(value), datatype=XSD.integer)
+        text = value.strip()
+        if not re.fullmatch(r"[+-]?[0-9]{1,4000}", text):
+            raise bad("an integer (at most 4,000 digits)")
+        return Literal(int(text), datatype=XSD.integer)
     if parameter.type == "decimal":
         try:
             number = Decimal(value.strip())
         except InvalidOperation:
             raise bad("a decimal number") from None
-        if not number.is_finite():
-            raise bad("a finite decimal number")
+        if not number.is_finite() or not -4000 < number.adjusted() < 4000:
+            raise bad("a finite decimal number of reasonable size")
         return Literal(str(number), datatype=XSD.decimal)
     if parameter.type == "date":
         try:

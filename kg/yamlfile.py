@@ -97,8 +97,9 @@ def load_yaml(path: Path, display: str) -> Any:
 
 
 def load_yaml_text(text: str, display: str) -> Any:
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # its reader already refuses control characters
         node = loader.get_single_node()
         if node is None:
             return None
@@ -108,7 +109,14 @@ def load_yaml_text(text: str, display: str) -> Any:
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         message = f"YAML syntax: {error.problem or error.context}"
         raise AnnotationError(Problem(display, line, column, message, "fix the indentation or quote the value", kind="yaml")) from None
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        character = f"U+{error.character:04X}" if isinstance(error.character, int) else repr(error.character)
+        raise AnnotationError(Problem(display, line, column, f"the file contains the control character {character}",
+                                      "delete it: annotation files are plain text", kind="yaml")) from None
     except yaml.YAMLError as error:
-        raise AnnotationError(Problem(display, None, None, f"YAML syntax: {error}", "fix the YAML", kind="yaml")) from None
+        raise AnnotationError(Problem(display, None, None, f"YAML syntax: {' '.join(str(error).split())}", "fix the YAML", kind="yaml")) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
