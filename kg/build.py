@@ -17,7 +17,6 @@ from .annotations import Corpus, read_corpus
 from .errors import AnnotationError, ProjectError, Problem
 from .graph import Origins, corpus_graphs, new_graph
 from .project import Project
-from .reasoning import infer
 from .network import offline
 from .store import Manifest, build_lock, inputs_digest, is_current, read_manifest, remove_stale_temporaries, save
 
@@ -102,12 +101,27 @@ def check_built_graphs(project: Project, graphs: dict[URIRef, Graph], origins: O
         raise AnnotationError(problems)
 
 
+REASONERS = ("rules", "owlrl")
+
+
+def reason(graphs: dict[URIRef, Graph], origins: Origins | None = None, reasoner: str = "rules") -> Graph:
+    """The inferred graph: OWL 2 RL by the fast rules (kg/rules.py) or by owlrl's full closure."""
+    lines = origins.lines if origins else None
+    if reasoner == "owlrl":
+        from .reasoning import infer
+
+        return infer(union(graphs), lines)
+    from .rules import infer
+
+    return infer(union(graphs), graphs[V.ONTOLOGY_GRAPH], lines)
+
+
 def validate_project(project: Project, allow_network: bool = False) -> Corpus:
     """Everything `kg build` checks — annotations, OWL consistency, shapes, anchors — without writing anything."""
     with offline(allow_network):
         corpus = read_corpus(project.seeds, project.root)
         graphs, origins = assemble(project, corpus)
-        graphs[V.INFERRED_GRAPH] = infer(union(graphs), origins.lines)
+        graphs[V.INFERRED_GRAPH] = reason(graphs, origins)
         check_built_graphs(project, graphs, origins)
     return corpus
 
@@ -122,7 +136,7 @@ def validate_data(project: Project, path: Path) -> int:
         data.add((s, p, o))
     with offline():
         ontology = load_ontology(project)
-        inferred = infer(data + ontology)
+        inferred = reason({V.ONTOLOGY_GRAPH: ontology, V.REGISTRY_GRAPH: data})
         from .shapes import check_shapes
 
         problems = check_shapes(data + ontology + inferred, {}, project.root, project.shapes)
@@ -142,7 +156,8 @@ def serialise_nquads(graphs: dict[URIRef, Graph]) -> bytes:
     return "".join(lines).encode("utf-8")
 
 
-def build(project: Project, force: bool = False, on_start: Callable[[], None] | None = None, allow_network: bool = False) -> BuildResult:
+def build(project: Project, force: bool = False, on_start: Callable[[], None] | None = None, allow_network: bool = False,
+          reasoner: str = "rules") -> BuildResult:
     """Build the dataset unless the build directory is already current for these inputs.
 
     `on_start` is called only when work is about to be done, so a caller can say so.
@@ -160,8 +175,8 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
             corpus = read_corpus(project.seeds, project.root)
         with clock("emit triples"):
             graphs, origins = assemble(project, corpus)
-        with clock("reason (owlrl)"):
-            graphs[V.INFERRED_GRAPH] = infer(union(graphs), origins.lines)
+        with clock(f"reason ({reasoner})"):
+            graphs[V.INFERRED_GRAPH] = reason(graphs, origins, reasoner)
         with clock("check shapes and anchors"):
             check_built_graphs(project, graphs, origins)
         with clock("write"):

@@ -68,7 +68,7 @@ def infer(asserted: Graph, origins: dict[URIRef, tuple[str, int]] | None = None)
     derived = closure(asserted)
     messages = error_messages(derived)
     if messages:
-        raise InconsistencyError(_problems(messages, origins or {}))
+        raise InconsistencyError(inconsistency_problems(messages, origins or {}))
     inferred = Graph()
     for triple in derived:
         if not is_noise(triple):
@@ -76,7 +76,7 @@ def infer(asserted: Graph, origins: dict[URIRef, tuple[str, int]] | None = None)
     return inferred
 
 
-def _problems(messages: Iterable[str], origins: dict[URIRef, tuple[str, int]]) -> list[Problem]:
+def inconsistency_problems(messages: Iterable[str], origins: dict[URIRef, tuple[str, int]]) -> list[Problem]:
     problems = []
     for message in messages:
         resources = [URIRef(iri.rstrip(".")) for iri in _IRI.findall(message)]
