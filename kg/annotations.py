@@ -9,6 +9,7 @@ import datetime as dt
 import difflib
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -649,8 +650,10 @@ def _short(quote: str, limit: int = 60) -> str:
 # --------------------------------------------------------------------------- corpus
 
 
-def read_corpus(seeds: Path, display_root: Path | None = None) -> Corpus:
-    """Read and check the registry and every article annotation under `seeds`; raise on any problem."""
+def read_corpus(seeds: Path, display_root: Path | None = None, on_file: Callable[[int, int], None] | None = None) -> Corpus:
+    """Read and check the registry and every article annotation under `seeds`; raise on any problem.
+
+    `on_file(done, total)` is called after each annotation file, for a progress bar."""
     root = display_root or seeds.parent
 
     def display(path: Path) -> str:
@@ -662,12 +665,13 @@ def read_corpus(seeds: Path, display_root: Path | None = None) -> Corpus:
     problems = ProblemCollector()
     registry = read_registry(seeds / REGISTRY_FILE, display(seeds / REGISTRY_FILE), problems)
     articles: list[Article] = []
-    for path in sorted(seeds.glob("*.yaml")):
-        if path.name == REGISTRY_FILE:
-            continue
+    paths = [path for path in sorted(seeds.glob("*.yaml")) if path.name != REGISTRY_FILE]
+    for done, path in enumerate(paths, 1):
         article = read_article(path, display(path), registry, problems)
         if article:
             articles.append(article)
+        if on_file:
+            on_file(done, len(paths))
     _check_corpus(articles, registry, problems)
     problems.raise_if_any(AnnotationError)
     return Corpus(registry, articles)

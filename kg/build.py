@@ -113,7 +113,7 @@ def reason(graphs: dict[URIRef, Graph], origins: Origins | None = None, reasoner
         return infer(union(graphs), lines)
     from .rules import infer
 
-    return infer(union(graphs), graphs[V.ONTOLOGY_GRAPH], lines)
+    return infer(list(graphs.values()), graphs[V.ONTOLOGY_GRAPH], lines)
 
 
 def validate_project(project: Project, allow_network: bool = False) -> Corpus:
@@ -157,11 +157,13 @@ def serialise_nquads(graphs: dict[URIRef, Graph]) -> bytes:
 
 
 def build(project: Project, force: bool = False, on_start: Callable[[], None] | None = None, allow_network: bool = False,
-          reasoner: str = "rules") -> BuildResult:
+          reasoner: str = "rules", progress: Callable[[str, int, int], None] | None = None) -> BuildResult:
     """Build the dataset unless the build directory is already current for these inputs.
 
-    `on_start` is called only when work is about to be done, so a caller can say so.
+    `on_start` is called only when work is about to be done, so a caller can say so;
+    `progress(stage, done, total)` as the work goes on, for a progress bar.
     """
+    report = progress or (lambda stage, done, total: None)
     with build_lock(project), offline(allow_network):
         remove_stale_temporaries(project)
         manifest = read_manifest(project)
@@ -171,14 +173,19 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
             on_start()
         clock = _StageClock()
         digest = inputs_digest(project)
+        stages = 5
         with clock("read and anchor annotations"):
-            corpus = read_corpus(project.seeds, project.root)
+            corpus = read_corpus(project.seeds, project.root, lambda done, total: report("reading annotations", done, total))
+        report("emitting triples", 1, stages)
         with clock("emit triples"):
             graphs, origins = assemble(project, corpus)
+        report(f"reasoning ({reasoner})", 2, stages)
         with clock(f"reason ({reasoner})"):
             graphs[V.INFERRED_GRAPH] = reason(graphs, origins, reasoner)
+        report("checking shapes and anchors", 3, stages)
         with clock("check shapes and anchors"):
             check_built_graphs(project, graphs, origins)
+        report("writing", 4, stages)
         with clock("write"):
             data = serialise_nquads(graphs)
             manifest = Manifest(
@@ -187,6 +194,7 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
                 graphs={str(name): len(graph) for name, graph in sorted(graphs.items(), key=lambda item: str(item[0]))},
             )
             save(project, data, manifest)
+        report("done", stages, stages)
         return BuildResult(True, manifest, project.build, dict(clock.seconds))
 
 

@@ -69,8 +69,13 @@ def cli(context: click.Context, project: Path, allow_network: bool) -> None:
 def build(context: click.Context, force: bool, timings: bool, reasoner: str) -> None:
     """Validate the annotations, build the RDF dataset and run OWL 2 RL reasoning."""
     from .build import build as run_build
+    from .progress import BuildProgress
 
-    result = run_build(_project(context), force=force, allow_network=context.obj["allow_network"], reasoner=reasoner)
+    progress = BuildProgress()
+    try:
+        result = run_build(_project(context), force=force, allow_network=context.obj["allow_network"], reasoner=reasoner, progress=progress)
+    finally:
+        progress.finish()
     state = "built" if result.rebuilt else "up to date"
     click.echo(f"{state}: {result.asserted_count} asserted and {result.inferred_count} inferred triples "
                f"in {len(result.manifest.graphs)} graphs -> {result.path}")

@@ -12,7 +12,7 @@ every pass; on a corpus of thousands of articles that takes minutes. Here the wo
    cls-nothing2) run as SELECTs and produce owlrl's own error messages.
 
 If the ontology uses an axiom these rules do not cover (functional properties, keys, sameAs,
-cardinalities, unions, ...), `supports()` says which, and the build falls back to owlrl so the
+cardinalities, unions, ...), `unsupported_axioms()` says which, and the build falls back to owlrl so the
 answer is never different. tests/test_rules.py proves the two agree on a generated corpus;
 the benchmark does the same at 1,000 articles.
 """
@@ -29,6 +29,7 @@ from .reasoning import closure as owlrl_closure
 from .reasoning import error_messages, inconsistency_problems, is_noise
 
 _INFERRED = "urn:kg:reasoning:inferred"
+_TBOX = "urn:kg:reasoning:schema-closure"
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 # Axioms that make OWL 2 RL derive instance facts this module has no rule for.
@@ -128,26 +129,33 @@ def tbox_inferences(ontology: Graph) -> Graph:
     return owlrl_closure(ontology)
 
 
-def _ntriples(triples: Iterable[tuple]) -> bytes:
+def _nquads(asserted: Iterable[Graph], tbox: Graph) -> bytes:
+    """The asserted triples in the default graph and the schema's closure in its own graph, as one
+    document, so a blank node shared by the ontology and its closure stays one node."""
     from rdflib.plugins.serializers.nt import _nt_row
+    from rdflib.plugins.serializers.nquads import _nq_row
 
-    # owlrl's closure holds literal subjects, which N-Triples (and any store) rejects; they are noise anyway
-    return "".join(_nt_row(t) for t in triples if not isinstance(t[0], Literal) and isinstance(t[1], URIRef)).encode("utf-8")
+    lines = [_nt_row(triple) for graph in asserted for triple in graph]
+    # owlrl's closure holds literal subjects, which N-Quads (and any store) rejects; they are noise anyway
+    lines += [_nq_row(t, URIRef(_TBOX)) for t in tbox if not isinstance(t[0], Literal) and isinstance(t[1], URIRef)]
+    return "".join(lines).encode("utf-8")
 
 
-def infer_fast(asserted: Graph, ontology: Graph, tbox: Graph | None = None) -> tuple[Graph, list[str]]:
+def infer_fast(asserted: Graph | Iterable[Graph], ontology: Graph, tbox: Graph | None = None) -> tuple[Graph, list[str]]:
     """The filtered inferred graph and owlrl-style error messages, computed by the SPARQL rules.
 
-    `asserted` is the union of every asserted graph (ontology included); `tbox` may be given
-    when the caller has cached `tbox_inferences(ontology)`.
+    `asserted` is every asserted triple (ontology included), as one graph or several (no need to
+    merge them first); `tbox` may be given when the caller has cached `tbox_inferences(ontology)`.
     """
+    parts = [asserted] if isinstance(asserted, Graph) else list(asserted)
     import pyoxigraph as ox
 
     tbox = tbox_inferences(ontology) if tbox is None else tbox
     schema = ontology + tbox
     store = ox.Store()
-    # One document, so a blank node shared by the ontology and its closure stays one node.
-    store.load(_ntriples(_chain(asserted, tbox)), format=ox.RdfFormat.N_TRIPLES)
+    store.load(_nquads(parts, tbox), format=ox.RdfFormat.N_QUADS)
+    store.update(f"INSERT {{ GRAPH <{_INFERRED}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{_TBOX}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ ?s ?p ?o }} }} ;"
+                 f" ADD GRAPH <{_TBOX}> TO DEFAULT")
     rules = dict(GENERIC_RULES)
     rules.update(chain_rules(schema))
     inferred_graph = ox.NamedNode(_INFERRED)
@@ -162,19 +170,11 @@ def infer_fast(asserted: Graph, ontology: Graph, tbox: Graph | None = None) -> t
             break
     messages = sorted(set(_consistency_messages(store)) | set(error_messages(tbox)))
     inferred = Graph()
-    for triple in tbox:
-        if triple not in asserted and not is_noise(triple):
-            inferred.add(triple)
     for quad in store.quads_for_pattern(None, None, None, inferred_graph):
         triple = (_rdflib(quad.subject), _rdflib(quad.predicate), _rdflib(quad.object))
         if not is_noise(triple):
             inferred.add(triple)
     return inferred, messages
-
-
-def _chain(*graphs: Graph) -> Iterator[tuple]:
-    for graph in graphs:
-        yield from graph
 
 
 def _any(store, graph) -> bool:
@@ -203,11 +203,16 @@ def _rdflib(term):
     return Literal(term.value, datatype=URIRef(term.datatype.value))
 
 
-def infer(asserted: Graph, ontology: Graph, origins: dict | None = None) -> Graph:
+def infer(asserted: Graph | Iterable[Graph], ontology: Graph, origins: dict | None = None) -> Graph:
     """Like reasoning.infer (owlrl), through the fast rules when they cover the ontology's axioms."""
     from .reasoning import infer as infer_with_owlrl
 
     if unsupported_axioms(ontology):
+        if not isinstance(asserted, Graph):
+            merged = Graph()
+            for part in asserted:
+                merged += part
+            asserted = merged
         return infer_with_owlrl(asserted, origins)
     inferred, messages = infer_fast(asserted, ontology)
     if messages:
