@@ -278,7 +278,8 @@ class World:
             decision = "patrick-declines-secure-communities" if name == "Massachusetts" else \
                 self.unique_id(f"{slug(last)}-{kind}-secure-communities")
             month, day = rng.randint(1, 6), rng.randint(1, 27)
-            dates = [f"2011-{month:02d}-{day:02d}", f"2011-{month:02d}-{day + 1:02d}"]  # sources disagree by a day
+            # the true date, and a day later: the rare source that gets it wrong (see event_date())
+            dates = [f"2011-{month:02d}-{day:02d}", f"2011-{month:02d}-{day + 1:02d}"]
             add(Entry(decision, "decision", f"{self.entries[governor].name} {verb} Secure Communities ({name})", [],
                       {"decision": kind, "decided_by": [governor], "program": ["secure-communities"], "jurisdiction": [state_id]}))
             self.decision_of[state_id] = (decision, kind_index, dates)
@@ -554,7 +555,7 @@ def _article(i: int, n: int, world: World, rng: random.Random, quotables: list[Q
     # statement 1: the article's own report of the decision
     mention(city, city_name.upper())
     add(f" {DASH} ")
-    event_date = rng.choice(event_dates)
+    event_date = _event_date(rng, event_dates)
     s1 = [add("")[0]]
     mention(governor, world.persons[governor].surface)
     add(" ")
@@ -695,7 +696,7 @@ def _article(i: int, n: int, world: World, rng: random.Random, quotables: list[Q
     else:
         statement("letter", speaker3, spans["s3"], "The state will not sign a memorandum of agreement for Secure Communities.",
                   "indirect", [decision], medium="letter", addressee=addressee, date=date,
-                  event_date=rng.choice(event_dates))
+                  event_date=_event_date(rng, event_dates))
     if earlier:
         statement("requote", earlier.speaker, spans["s4"], f"{e[earlier.speaker].name} repeated an earlier quotation.",
                   "direct", earlier.about, date=date, cites=earlier.cites,
@@ -711,7 +712,19 @@ def _article(i: int, n: int, world: World, rng: random.Random, quotables: list[Q
     return text_value, yaml_text
 
 
+def _event_date(rng: random.Random, dates: list[str]) -> str:
+    """Most sources agree on when a decision was made; about one in fifty is a day off, as in the seeds,
+    so where-sources-disagree finds real disagreements without every pair of articles being one."""
+    return rng.choices(dates, weights=[49, 1])[0]
+
+
 # ----------------------------------------------------------------------------- entry points
+
+
+def marker(n: int, seed: int) -> str:
+    """What the marker file of a generated corpus holds: its size, seed and this generator's version."""
+    version = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    return f"n={n} seed={seed} generator={version}\n"
 
 
 def generate(n: int, out: Path, seed: int = 0) -> Path:
@@ -724,7 +737,7 @@ def generate(n: int, out: Path, seed: int = 0) -> Path:
         if (out / name).exists():
             shutil.rmtree(out / name)
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text(f"n={n} seed={seed}\n")
+    (out / MARKER).write_text(marker(n, seed))
     seeds.mkdir()
     rng = random.Random(f"kg-bench-{seed}")
     world = World(n, rng)

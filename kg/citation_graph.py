@@ -52,11 +52,14 @@ def _short_label(text: str, limit: int = 48) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def citation_dot(dataset: Dataset) -> str:
+def citation_dot(dataset: Dataset, links: dict[str, str] | None = None) -> str:
+    """The network as DOT; `links` (node IRI -> URL) makes those nodes clickable in SVG output."""
     nodes: dict[str, tuple[str, str]] = {}
     edges: set[tuple[str, str, str]] = set()
     for query, label in _EDGES:
-        for a, a_name, a_kind, b, b_name, b_kind in dataset.query(_PREFIXES + query):
+        # rows sorted: a node met in two roles (a report that is derived from a source and is itself one)
+        # must get the same kind in every run, whatever order the engine returns the rows in
+        for a, a_name, a_kind, b, b_name, b_kind in sorted(dataset.query(_PREFIXES + query), key=lambda row: tuple(map(str, row))):
             nodes.setdefault(str(a), (str(a_kind), str(a_name)))
             nodes.setdefault(str(b), (str(b_kind), str(b_name)))
             edges.add((str(a), str(b), label))
@@ -64,7 +67,8 @@ def citation_dot(dataset: Dataset) -> str:
              '  edge [fontname="Helvetica", fontsize=9, color="#6b7280"];']
     for iri in sorted(nodes):
         kind, name = nodes[iri]
-        lines.append(f"  {_quote(iri)} [label={_quote(_short_label(name))}, tooltip={_quote(name)}, {_STYLE[kind]}];")
+        link = f", href={_quote(links[iri])}, target=\"_top\"" if links and iri in links else ""
+        lines.append(f"  {_quote(iri)} [label={_quote(_short_label(name))}, tooltip={_quote(name)}, {_STYLE[kind]}{link}];")
     for a, b, label in sorted(edges):
         lines.append(f"  {_quote(a)} -> {_quote(b)} [label={_quote(label)}];")
     lines.append("}")

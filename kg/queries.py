@@ -14,21 +14,30 @@ hold a small YAML header in the spirit of grlc's decorators:
 
 Parameters appear in the query as variables (`?speaker`) and are bound to RDF terms before
 evaluation, never pasted into the query text, so a value cannot change the query.
+
+This module is on the cold `kg query` path, which must not import rdflib or yaml: the header is
+parsed with yaml once per version of a query file and kept in build/query-headers.json
+(`find_query`), and parameter values are checked into `Value`s that each engine turns into
+its own RDF terms (`to_term` gives rdflib's; rdflib is imported only then).
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rdflib import Literal, URIRef
-from rdflib.namespace import XSD
-
-from . import vocabulary as V
 from .errors import ParameterError, Problem, QueryError
-from .yamlfile import Mapping, Sequence, load_yaml_text
+from .prefixes import KGR, PREFIXES, XSD
+
+if TYPE_CHECKING:
+    from rdflib import Literal, URIRef
+
+    from .project import Project
+    from .yamlfile import Mapping
 
 PARAMETER_TYPES = ("iri", "string", "integer", "decimal", "date")
 _HEADER_KEYS = {"name", "summary", "description", "params", "example", "reasoning", "tags"}
@@ -74,6 +83,8 @@ def read_query(path: Path, display: str) -> SavedQuery:
             header_lines.append(line[3:] if line.startswith("#+ ") else line[2:])
         elif line.strip() and not line.startswith("#"):
             break
+    from .yamlfile import Mapping, load_yaml_text
+
     if not header_lines:
         raise QueryError(Problem(display, 1, 1, "the query has no '#+' header", "start the file with '#+ name: ...' and '#+ summary: ...'", "query"))
     try:
@@ -120,6 +131,8 @@ def _strip_comments(text: str) -> str:
 
 
 def _read_parameters(header: Mapping, display: str, problems: list[Problem]) -> list[Parameter]:
+    from .yamlfile import Mapping, Sequence
+
     raw = header.get("params") or Sequence()
     if not isinstance(raw, Sequence):
         problems.append(Problem(display, header.line_of("params"), None, "'params' must be a list", "write '#+   - name: ...'", "query"))
@@ -146,63 +159,93 @@ def _read_parameters(header: Mapping, display: str, problems: list[Problem]) -> 
         parameter = Parameter(name, kind, None if default is None else str(default), str(item.get("description") or ""), bool(item.get("required", default is None)))
         if parameter.default is not None:
             try:
-                to_term(parameter, parameter.default)
+                check_value(parameter, parameter.default)
             except ParameterError as error:
                 problems.append(Problem(display, item.line_of("default"), None, f"default of '{name}': {error.problems[0].message}", "fix the default", "query"))
         parameters.append(parameter)
     return parameters
 
 
-def to_term(parameter: Parameter, value: str) -> URIRef | Literal:
-    """Turn a command-line value into the RDF term the parameter's type asks for."""
+@dataclass(frozen=True)
+class Value:
+    """A parameter value checked against its type: an IRI, or a literal's lexical form and datatype
+    (None for a plain string). Each engine makes its own RDF term of it."""
+
+    text: str
+    datatype: str | None = None
+    iri: bool = False
+
+
+def check_value(parameter: Parameter, value: str) -> Value:
+    """Check a command-line value against the parameter's type (ParameterError if it does not fit)."""
 
     def bad(expected: str) -> ParameterError:
         return ParameterError(Problem("--param", None, None, f"{parameter.name}={value!r} is not {expected}", f"give {parameter.name} as {expected}", "parameter"))
 
     if parameter.type == "iri":
-        return expand_iri(value, bad)
+        return Value(expand_iri(value, bad), iri=True)
     if parameter.type == "string":
-        return Literal(value)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise bad("text (it holds bytes that are not UTF-8)") from None
+        return Value(value)
     if parameter.type == "integer":
         text = value.strip()
         if not re.fullmatch(r"[+-]?[0-9]{1,4000}", text):
             raise bad("an integer (at most 4,000 digits)")
-        return Literal(int(text), datatype=XSD.integer)
+        return Value(str(int(text)), XSD + "integer")
     if parameter.type == "decimal":
+        from decimal import Decimal, InvalidOperation
+
         try:
             number = Decimal(value.strip())
         except InvalidOperation:
             raise bad("a decimal number") from None
         if not number.is_finite() or not -4000 < number.adjusted() < 4000:
             raise bad("a finite decimal number of reasonable size")
-        return Literal(str(number), datatype=XSD.decimal)
+        return Value(format(number, "f"), XSD + "decimal")  # the canonical form rdflib also gives it
     if parameter.type == "date":
         try:
-            return Literal(dt.date.fromisoformat(value.strip()).isoformat(), datatype=XSD.date)
+            return Value(dt.date.fromisoformat(value.strip()).isoformat(), XSD + "date")
         except ValueError:
             raise bad("a date (YYYY-MM-DD)") from None
     raise bad(parameter.type)
 
 
-_IRI_FORBIDDEN = re.compile(r'[\s<>"{}|\\^`]')
+def to_term(parameter: Parameter, value: str) -> URIRef | Literal:
+    """Turn a command-line value into the rdflib term the parameter's type asks for."""
+    return rdflib_term(check_value(parameter, value))
 
 
-def expand_iri(value: str, bad) -> URIRef:
+def rdflib_term(value: Value) -> URIRef | Literal:
+    from rdflib import Literal, URIRef
+
+    if value.iri:
+        return URIRef(value.text)
+    return Literal(value.text, datatype=URIRef(value.datatype) if value.datatype else None)
+
+
+_IRI_FORBIDDEN = re.compile(r'[\x00-\x20\s<>"{}|\\^`]')
+
+
+def expand_iri(value: str, bad) -> str:
     """A full IRI, <IRI>, a prefixed name (kgr:carol-rose) or a bare registry id (carol-rose)."""
     text = value.strip()
     if text.startswith("<") and text.endswith(">"):
         text = text[1:-1]
     prefix, colon, local = text.partition(":")
-    if colon and prefix in V.PREFIXES and not local.startswith("//"):
-        text = str(V.PREFIXES[prefix]) + local
+    if colon and prefix in PREFIXES and not local.startswith("//"):
+        text = PREFIXES[prefix] + local
     elif not colon and re.fullmatch(r"[a-z0-9][a-z0-9-]*(/[A-Za-z0-9_./-]+)?", text):
-        text = str(V.KGR) + text
+        text = KGR + text
     if not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", text) or _IRI_FORBIDDEN.search(text):
         raise bad("an IRI, a prefixed name such as kgr:carol-rose, or a registry id such as carol-rose")
-    return URIRef(text)
+    return text
 
 
-def bindings(query: SavedQuery, given: dict[str, str]) -> dict[str, URIRef | Literal]:
+def parameter_values(query: SavedQuery, given: dict[str, str]) -> dict[str, Value]:
+    """The checked value of every parameter: given, or its default (ParameterError if unknown or missing)."""
     known = {p.name: p for p in query.parameters}
     for name in given:
         if name not in known:
@@ -211,12 +254,86 @@ def bindings(query: SavedQuery, given: dict[str, str]) -> dict[str, URIRef | Lit
     result = {}
     for parameter in query.parameters:
         if parameter.name in given:
-            result[parameter.name] = to_term(parameter, given[parameter.name])
+            result[parameter.name] = check_value(parameter, given[parameter.name])
         elif parameter.default is not None:
-            result[parameter.name] = to_term(parameter, parameter.default)
+            result[parameter.name] = check_value(parameter, parameter.default)
         elif parameter.required:
             raise ParameterError(Problem("--param", None, None, f"query '{query.name}' needs --param {parameter.name}=...", parameter.description or f"a {parameter.type}", "parameter"))
     return result
+
+
+def bindings(query: SavedQuery, given: dict[str, str]) -> dict[str, URIRef | Literal]:
+    """The parameters as rdflib terms (see `parameter_values`)."""
+    return {name: rdflib_term(value) for name, value in parameter_values(query, given).items()}
+
+
+# --------------------------------------------------------------------------- finding saved queries
+
+HEADER_CACHE_FILE = "query-headers.json"
+_HEADER_CACHE_FORMAT = "1"  # bump when read_query's checks or SavedQuery's fields change
+
+
+def saved_queries(project: Project) -> list[SavedQuery]:
+    return [read_query(path, project.relative(path)) for path in query_files(project.queries)]
+
+
+def find_query(project: Project, name: str, cache: bool = False) -> SavedQuery:
+    """The saved query NAME. With `cache`, its header is parsed once per version of the file and
+    kept in the build directory (the cold `kg query` path: no yaml import when nothing changed)."""
+    path = project.queries / f"{name}.rq"
+    if not path.is_file():
+        known = [p.stem for p in query_files(project.queries)]
+        import difflib
+
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "run 'kg queries' to list them"
+        raise QueryError(Problem(project.relative(project.queries), None, None, f"no saved query named '{name}'", hint, "usage"))
+    display = project.relative(path)
+    if not cache:
+        return read_query(path, display)
+    try:
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return read_query(path, display)  # which reports the problem
+    digest = hashlib.sha256(data).hexdigest()
+    cache_path = project.build / HEADER_CACHE_FILE
+    cache = _read_header_cache(cache_path)
+    entry = cache.get(path.name)
+    if isinstance(entry, dict) and entry.get("sha256") == digest:
+        try:
+            return SavedQuery(name=entry["name"], path=path, display=display, summary=entry["summary"], description=entry["description"],
+                              example=entry["example"], reasoning=entry["reasoning"],
+                              parameters=tuple(Parameter(*item) for item in entry["parameters"]), text=text)
+        except (KeyError, TypeError):
+            pass
+    query = read_query(path, display)
+    if query.text == text:
+        cache[path.name] = {"sha256": digest, "name": query.name, "summary": query.summary, "description": query.description,
+                            "example": query.example, "reasoning": query.reasoning,
+                            "parameters": [[p.name, p.type, p.default, p.description, p.required] for p in query.parameters]}
+        _write_header_cache(cache_path, cache)
+    return query
+
+
+def _read_header_cache(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("format") != _HEADER_CACHE_FORMAT or not isinstance(data.get("queries"), dict):
+        return {}
+    return data["queries"]
+
+
+def _write_header_cache(path: Path, queries: dict) -> None:
+    """Best effort: a read-only build directory only means parsing the header again next time."""
+    from .store import write_atomically
+
+    try:
+        write_atomically(path, (json.dumps({"format": _HEADER_CACHE_FORMAT, "queries": queries}, indent=1, sort_keys=True) + "\n").encode())
+    except OSError:
+        pass
 
 
 def parse_param_options(options: tuple[str, ...]) -> dict[str, str]:

@@ -1,42 +1,22 @@
-"""Run saved queries on the built dataset (the embedded rdflib engine)."""
+"""Run saved queries on the built dataset with rdflib (`kg query --engine rdflib`, and --explain).
+
+The default engine of `kg query` is pyoxigraph (kg/oxigraph_engine.py); both give the same answers.
+"""
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Dataset, Variable
-from rdflib.term import Node
 
 from . import vocabulary as V
 from .build import ensure_built
 from .errors import KgError, NetworkBlocked, Problem, QueryError, QueryTimeout
 from .network import offline, refused
 from .project import Project
-from .queries import SavedQuery, bindings, query_files, read_query
+from .queries import SavedQuery, bindings, find_query, saved_queries  # noqa: F401  (saved queries are found there)
+from .results import QueryResult
 from .store import dataset_path
-
-
-@dataclass(frozen=True)
-class QueryResult:
-    variables: tuple[str, ...]
-    rows: tuple[tuple[Node | None, ...], ...]
-
-
-def saved_queries(project: Project) -> list[SavedQuery]:
-    return [read_query(path, project.relative(path)) for path in query_files(project.queries)]
-
-
-def find_query(project: Project, name: str) -> SavedQuery:
-    path = project.queries / f"{name}.rq"
-    if not path.is_file():
-        known = [p.stem for p in query_files(project.queries)]
-        import difflib
-
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else "run 'kg queries' to list them"
-        raise QueryError(Problem(project.relative(project.queries), None, None, f"no saved query named '{name}'", hint, "usage"))
-    return read_query(path, project.relative(path))
 
 
 def load_dataset(path: Path) -> Dataset:

@@ -10,7 +10,6 @@ import fcntl
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +47,8 @@ def inputs_digest(project: Project) -> str:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, flush it to disk, then rename over `path`."""
+    import tempfile  # here, not at the top: the cold `kg query` path imports this module but writes nothing
+
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -110,3 +111,9 @@ def save(project: Project, dataset: bytes, manifest: Manifest) -> None:
 
 def dataset_path(project: Project) -> Path:
     return project.build / DATASET_FILE
+
+
+def oxigraph_store_path(project: Project, manifest: Manifest) -> Path:
+    """The on-disk pyoxigraph store of this build's dataset (kg/oxigraph_engine.py): named by the
+    dataset's digest, so the store of another build is never taken for this one."""
+    return project.build / f"oxigraph-{manifest.dataset_sha256[:32]}"
