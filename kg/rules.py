@@ -147,8 +147,9 @@ def infer_fast(asserted: Graph | Iterable[Graph], ontology: Graph, tbox: Graph |
     `asserted` is every asserted triple (ontology included), as one graph or several (no need to
     merge them first); `tbox` may be given when the caller has cached `tbox_inferences(ontology)`.
     """
-    parts = [asserted] if isinstance(asserted, Graph) else list(asserted)
     import pyoxigraph as ox
+
+    parts = [asserted] if isinstance(asserted, Graph) else list(asserted)
 
     tbox = tbox_inferences(ontology) if tbox is None else tbox
     schema = ontology + tbox
@@ -204,17 +205,17 @@ def _rdflib(term):
 
 
 def infer(asserted: Graph | Iterable[Graph], ontology: Graph, origins: dict | None = None) -> Graph:
-    """Like reasoning.infer (owlrl), through the fast rules when they cover the ontology's axioms."""
+    """Like reasoning.infer (owlrl), through the fast rules when they cover every axiom in the graphs
+    (the ontology's, and any a user's data brings, e.g. with `kg validate --data`)."""
     from .reasoning import infer as infer_with_owlrl
 
-    if unsupported_axioms(ontology):
-        if not isinstance(asserted, Graph):
-            merged = Graph()
-            for part in asserted:
-                merged += part
-            asserted = merged
-        return infer_with_owlrl(asserted, origins)
-    inferred, messages = infer_fast(asserted, ontology)
+    parts = [asserted] if isinstance(asserted, Graph) else list(asserted)
+    if any(unsupported_axioms(part) for part in parts):
+        merged = Graph()
+        for part in parts:
+            merged += part
+        return infer_with_owlrl(merged, origins)
+    inferred, messages = infer_fast(parts, ontology)
     if messages:
         raise InconsistencyError(inconsistency_problems(messages, origins or {}))
     return inferred

@@ -101,3 +101,13 @@ def test_owlrl_reasoner_builds_the_same_dataset(mini_copy, tmp_path):
     reference = build(project, force=True, reasoner="owlrl")
     assert (project.build / "dataset.nq").read_bytes() == fast_bytes
     assert fast.manifest == reference.manifest
+
+
+def test_data_that_brings_an_uncovered_axiom_falls_back_to_owlrl(mini_project):
+    # owl:sameAs in the data (as `kg validate --data` may hand in) needs owlrl's equality rules.
+    graphs, _ = _graphs(mini_project)
+    graphs[URIRef("urn:test:user-data")] = Graph().parse(data=(
+        "<https://w3id.org/kg/id/ana-ruiz> <http://www.w3.org/2002/07/owl#sameAs> <urn:test:someone-else> ."), format="nt")
+    inferred = reason(graphs, reasoner="rules")
+    assert (URIRef("urn:test:someone-else"), RDF.type, V.KG.Person) in inferred
+    _assert_same(graphs)
