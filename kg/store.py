@@ -18,6 +18,7 @@ from .project import Project
 
 DATASET_FILE = "dataset.nq"
 MANIFEST_FILE = "manifest.json"
+SEEN_FILE = "dataset.seen.json"  # the identity of the dataset file last hashed, to skip hashing it again
 LOCK_FILE = ".lock"
 FORMAT_VERSION = "1"  # bump when the build's output changes for the same inputs
 
@@ -97,16 +98,38 @@ def is_current(project: Project, manifest: Manifest | None = None) -> bool:
     if manifest is None or manifest.inputs_sha256 != inputs_digest(project):
         return False
     dataset = project.build / DATASET_FILE
+    if _seen_unchanged(project, dataset, manifest):
+        return True
     try:
         return hashlib.sha256(dataset.read_bytes()).hexdigest() == manifest.dataset_sha256
     except OSError:
         return False
 
 
+def _identity(path: Path) -> list[int]:
+    """What changes whenever the file is replaced: write_atomically renames a new file (a new inode)
+    over it, so inode, size and modification time together tell a new file from the one hashed."""
+    stat = path.stat()
+    return [stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns]
+
+
+def _seen_unchanged(project: Project, dataset: Path, manifest: Manifest) -> bool:
+    """True if the dataset is the very file whose digest was recorded for this manifest, so it need
+    not be hashed again (95 MB at 1,000 articles: 0.4 s of every cold query)."""
+    try:
+        seen = json.loads((project.build / SEEN_FILE).read_text(encoding="utf-8"))
+        return seen == {"dataset_sha256": manifest.dataset_sha256, "identity": _identity(dataset)}
+    except (OSError, ValueError):
+        return False
+
+
 def save(project: Project, dataset: bytes, manifest: Manifest) -> None:
-    """Dataset first, manifest last: a build killed in between leaves a manifest that no longer matches."""
+    """Dataset first, manifest last: a build killed in between leaves a manifest that no longer matches.
+    Then the dataset file's identity, so later checks can skip hashing it (see _seen_unchanged)."""
     write_atomically(project.build / DATASET_FILE, dataset)
     write_atomically(project.build / MANIFEST_FILE, manifest.to_json().encode())
+    seen = {"dataset_sha256": manifest.dataset_sha256, "identity": _identity(project.build / DATASET_FILE)}
+    write_atomically(project.build / SEEN_FILE, json.dumps(seen).encode())
 
 
 def dataset_path(project: Project) -> Path:
