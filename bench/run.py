@@ -124,7 +124,8 @@ def _in_process(kind: str, *args: str) -> dict:
 
 def _corpus(size: str, work: Path) -> tuple[Path, dict]:
     """The project directory for a size, and the saved-query parameters to use on it."""
-    sys.path.insert(0, str(REPO / "bench"))
+    if str(REPO / "bench") not in sys.path:
+        sys.path.insert(0, str(REPO / "bench"))
     import generate
 
     if size == "seeds":

@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 

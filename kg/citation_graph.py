@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
-from rdflib import Dataset, URIRef
+from rdflib import Dataset
 
-from . import vocabulary as V
 from .build import ensure_built
 from .errors import ExportError, Problem
 from .network import offline

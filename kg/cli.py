@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .errors import KgError, ParameterError, QueryError
+from .errors import KgError
 
 
 class KgClickError(click.ClickException):
@@ -29,6 +29,19 @@ def _project(context: click.Context):
     from .project import open_project
 
     return open_project(context.obj["project"])
+
+
+def _write_output(data: bytes, output: str) -> None:
+    """Bytes to standard output (`-`) or atomically to a file, saying so on stderr."""
+    from .export import write_export
+
+    if output == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        write_export(data, Path(output))
+        click.echo(f"wrote {len(data)} bytes to {output}", err=True)
 
 
 def _guard(function):
@@ -231,7 +244,7 @@ def load(context: click.Context, store_type: str, base: str | None, gsp: str | N
 @_guard
 def export(context: click.Context, form: str, selection: str | None, output: str, bundle: Path | None) -> None:
     """Export the built dataset in a W3C RDF syntax (deterministic bytes)."""
-    from .export import export as run_export, write_export
+    from .export import export as run_export
 
     if bundle:
         from .bundle import write_bundle
@@ -242,13 +255,7 @@ def export(context: click.Context, form: str, selection: str | None, output: str
         click.echo(f"wrote the bundle to {bundle} (manifest.json lists every file with its sha256)")
         return
     data = run_export(_project(context), form, selection or "all")
-    if output == "-":
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        write_export(data, Path(output))
-        click.echo(f"wrote {len(data)} bytes to {output}", err=True)
+    _write_output(data, output)
 
 
 @cli.command()
@@ -259,16 +266,9 @@ def export(context: click.Context, form: str, selection: str | None, output: str
 def graph(context: click.Context, form: str, output: str) -> None:
     """Draw the citation network: who cites which figure, reported where, originating where."""
     from .citation_graph import citation_graph
-    from .export import write_export
 
     data = citation_graph(_project(context), form)
-    if output == "-":
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        write_export(data, Path(output))
-        click.echo(f"wrote {len(data)} bytes to {output}", err=True)
+    _write_output(data, output)
 
 
 @cli.command()

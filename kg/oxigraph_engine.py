@@ -22,10 +22,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import threading
 from pathlib import Path
 
-from .errors import NetworkBlocked, ParameterError, Problem, QueryError, QueryTimeout
+from .deadline import within
+from .errors import NetworkBlocked, ParameterError, Problem, QueryError
 from .project import Project
 from .queries import SavedQuery, Value, find_query, parameter_values
 from .results import QueryResult
@@ -155,28 +155,7 @@ def with_values(query: SavedQuery, values: dict[str, Value]) -> tuple[str, int |
 def select(store, query: SavedQuery, values: dict[str, Value], timeout: float | None = None) -> QueryResult:
     """Run a saved query with its parameter values bound; within `timeout` seconds. Call check_network first."""
     text, line, column, inserted = with_values(query, values)
-    outcome: dict = {}
-
-    def work() -> None:
-        try:
-            outcome["result"] = _evaluate(store, query, text, (line, column, inserted))
-        except BaseException as error:  # handed to the calling thread
-            outcome["error"] = error
-
-    if timeout is None:
-        work()
-    else:
-        # pyoxigraph cannot be interrupted; it runs in a daemon thread (without the GIL) that is
-        # left behind, and dies with the process, when it overruns.
-        worker = threading.Thread(target=work, name=f"kg-query-{query.name}", daemon=True)
-        worker.start()
-        worker.join(timeout)
-        if worker.is_alive():
-            raise QueryTimeout(Problem(query.display, None, None, f"the query ran longer than {timeout:g} s",
-                                       "raise --timeout or narrow the query with parameters", "timeout"))
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["result"]
+    return within(timeout, lambda: _evaluate(store, query, text, (line, column, inserted)), query.display, query.name)
 
 
 def _evaluate(store, query: SavedQuery, text: str, insertion: tuple) -> QueryResult:

@@ -1,8 +1,7 @@
 """The namespace prefixes of kg as plain strings, for code that must not import rdflib.
 
 The cold `kg query` path (options, saved query, parameters, pyoxigraph, output) imports no
-rdflib; it reads prefixes from here. `kg.vocabulary.PREFIXES` is the same table as rdflib
-namespaces; tests/test_cold_query.py checks that the two agree.
+rdflib; it reads prefixes from here, and `kg.vocabulary` makes its rdflib namespaces from this table.
 """
 from __future__ import annotations
 

@@ -4,14 +4,14 @@ The default engine of `kg query` is pyoxigraph (kg/oxigraph_engine.py); both giv
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from rdflib import Dataset, Variable
 
 from . import vocabulary as V
 from .build import ensure_built
-from .errors import KgError, NetworkBlocked, Problem, QueryError, QueryTimeout
+from .deadline import within
+from .errors import KgError, NetworkBlocked, Problem, QueryError
 from .network import offline, refused
 from .project import Project
 from .queries import SavedQuery, bindings, find_query, saved_queries  # noqa: F401  (saved queries are found there)
@@ -30,28 +30,12 @@ def load_dataset(path: Path) -> Dataset:
 def execute(dataset: Dataset, query: SavedQuery, given: dict[str, str], timeout: float | None = None, allow_network: bool = False) -> QueryResult:
     """Run a saved query with its parameters pre-bound; offline unless allowed; within `timeout` seconds."""
     initial = bindings(query, given)
-    outcome: dict = {}
 
-    def work() -> None:
-        try:
-            with offline(allow_network):
-                outcome["result"] = _evaluate(dataset, query, initial)
-        except BaseException as error:  # handed to the calling thread
-            outcome["error"] = error
+    def work() -> QueryResult:
+        with offline(allow_network):
+            return _evaluate(dataset, query, initial)
 
-    if timeout is None:
-        work()
-    else:
-        # rdflib cannot be interrupted; the query runs in a daemon thread that is left behind
-        # (and dies with the process) when it overruns.
-        worker = threading.Thread(target=work, name=f"kg-query-{query.name}", daemon=True)
-        worker.start()
-        worker.join(timeout)
-        if worker.is_alive():
-            raise QueryTimeout(Problem(query.display, None, None, f"the query ran longer than {timeout:g} s", "raise --timeout or narrow the query with parameters", "timeout"))
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["result"]
+    return within(timeout, work, query.display, query.name)
 
 
 def _evaluate(dataset: Dataset, query: SavedQuery, initial: dict) -> QueryResult:

@@ -655,7 +655,7 @@ def index_page(site: Site, queries) -> bytes:
     body = ["<h1>Who said what, citing which figures</h1>",
             f"<p>{len(site.articles)} articles, {len(site.statements)} statements, {len(site.entities)} entities, {len(site.statistics)} statistics, "
             f"{len(queries)} saved queries. Every statement and figure links back to the exact words of its article.</p>",
-            f'<p><a href="citations.html">The citation network</a></p>', '<h2 id="articles">Articles</h2><ul>']
+            '<p><a href="citations.html">The citation network</a></p>', '<h2 id="articles">Articles</h2><ul>']
     for document in sorted(site.articles, key=lambda d: (str(g.value(d, KG.publishedOn) or ""), str(d))):
         count = sum(1 for a in site.articles[document].annotations if a.kind == "statement")
         body.append(f"<li>{site.link(page, document)}{_byline(site, page, document)} — {count} statements</li>")

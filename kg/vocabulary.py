@@ -7,29 +7,12 @@ from __future__ import annotations
 
 from rdflib import Namespace
 
-KG = Namespace("https://w3id.org/kg/ontology#")
-KGR = Namespace("https://w3id.org/kg/id/")
-GRAPH = Namespace("https://w3id.org/kg/graph/")
-OA = Namespace("http://www.w3.org/ns/oa#")
-PROV = Namespace("http://www.w3.org/ns/prov#")
-SCHEMA = Namespace("https://schema.org/")
-CITO = Namespace("http://purl.org/spar/cito/")
-SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
-DCTERMS = Namespace("http://purl.org/dc/terms/")
-FOAF = Namespace("http://xmlns.com/foaf/0.1/")
+from . import prefixes
 
-PREFIXES = {
-    "kg": KG,
-    "kgr": KGR,
-    "kgg": GRAPH,
-    "oa": OA,
-    "prov": PROV,
-    "schema": SCHEMA,
-    "cito": CITO,
-    "skos": SKOS,
-    "dcterms": DCTERMS,
-    "foaf": FOAF,
-}
+# The prefix table itself lives in kg/prefixes.py (plain strings, for the rdflib-free query path).
+PREFIXES = {prefix: Namespace(iri) for prefix, iri in prefixes.PREFIXES.items()}
+KG, KGR, GRAPH, OA, PROV = (PREFIXES[p] for p in ("kg", "kgr", "kgg", "oa", "prov"))
+SCHEMA, CITO, SKOS, DCTERMS, FOAF = (PREFIXES[p] for p in ("schema", "cito", "skos", "dcterms", "foaf"))
 
 ONTOLOGY_GRAPH = GRAPH["ontology"]
 REGISTRY_GRAPH = GRAPH["registry"]

@@ -17,6 +17,18 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
+def load_generator():
+    """bench/generate.py as a module (bench/ is not a package)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("bench_generate", REPO / "bench" / "generate.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while being defined
+    spec.loader.exec_module(module)
+    return module
+
+
 def copy_project(target: Path, seeds: Path | None = None) -> Path:
     """A project directory with the repository's ontology and queries and the given seeds."""
     shutil.copytree(seeds or REPO / "seeds", target / "seeds")

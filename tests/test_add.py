@@ -1,5 +1,4 @@
 """kg add: a new article joins the corpus with a starter annotation that validates, then gets found."""
-from pathlib import Path
 
 from click.testing import CliRunner
 

@@ -3,7 +3,6 @@ runs end to end and prints every figure the README lists (the figures themselves
 speed is measured by the benchmark, never by tests)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -11,15 +10,7 @@ import sys
 from kg.build import build
 from kg.project import open_project
 
-from conftest import REPO
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("bench_generate", REPO / "bench" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+from conftest import REPO, load_generator
 
 
 def _files(root):
@@ -27,7 +18,7 @@ def _files(root):
 
 
 def test_generated_corpus_builds_and_is_deterministic(tmp_path):
-    generate = _generator()
+    generate = load_generator()
     first = generate.generate(12, tmp_path / "a", seed=3)
     second = generate.generate(12, tmp_path / "b", seed=3)
     assert _files(first) == _files(second)
@@ -39,7 +30,7 @@ def test_generated_corpus_builds_and_is_deterministic(tmp_path):
 
 
 def test_generator_refuses_to_overwrite_a_real_project(tmp_path):
-    generate = _generator()
+    generate = load_generator()
     (tmp_path / "seeds").mkdir()
     try:
         generate.generate(2, tmp_path)

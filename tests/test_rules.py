@@ -5,12 +5,10 @@ inferred graphs triple for triple.
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
 
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF
+from rdflib.namespace import RDF
 
 from kg import vocabulary as V
 from kg.annotations import read_corpus
@@ -19,15 +17,7 @@ from kg.errors import InconsistencyError
 from kg.project import open_project
 from kg.rules import infer_fast, unsupported_axioms
 
-from conftest import REPO
-
-
-def _generator():
-    spec = importlib.util.spec_from_file_location("bench_generate", REPO / "bench" / "generate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up while being defined
-    spec.loader.exec_module(module)
-    return module
+from conftest import REPO, load_generator
 
 
 def _graphs(root):
@@ -49,7 +39,7 @@ def test_same_inferences_as_owlrl_on_the_seeds(seeds_project):
 
 
 def test_same_inferences_as_owlrl_on_a_generated_corpus_of_100_articles(tmp_path):
-    root = _generator().generate(100, tmp_path / "corpus", seed=7)
+    root = load_generator().generate(100, tmp_path / "corpus", seed=7)
     graphs, _ = _graphs(root)
     assert len(graphs) > 100
     _assert_same(graphs)
