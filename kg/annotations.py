@@ -672,12 +672,13 @@ def read_corpus(seeds: Path, display_root: Path | None = None, on_file: Callable
             articles.append(article)
         if on_file:
             on_file(done, len(paths))
-    _check_corpus(articles, registry, problems)
+    check_corpus(articles, registry, problems)
     problems.raise_if_any(AnnotationError)
     return Corpus(registry, articles)
 
 
-def _check_corpus(articles: list[Article], registry: Registry, problems: ProblemCollector) -> None:
+def check_corpus(articles: list[Article], registry: Registry, problems: ProblemCollector) -> None:
+    """What no single file can be checked for: ids unique across articles, derived_from between articles."""
     by_id: dict[str, Article] = {}
     for article in articles:
         if article.id in by_id:

@@ -18,6 +18,7 @@ from .errors import AnnotationError, ProjectError, Problem
 from .graph import Origins, corpus_graphs, new_graph
 from .project import Project
 from .network import offline
+from .ntriples import nquads
 from .store import Manifest, build_lock, inputs_digest, is_current, read_manifest, remove_stale_temporaries, save
 
 
@@ -84,6 +85,64 @@ def assemble(project: Project, corpus: Corpus) -> tuple[dict[URIRef, Graph], Ori
     return graphs, origins
 
 
+def assemble_lines(project: Project, corpus: Corpus) -> tuple[dict[str, set[str]], Origins]:
+    """`assemble`, as N-Triples text per graph IRI (kg/ntriples.py): the same triples, no Graph built."""
+    from .graph import article_graph, registry_graph
+    from .ntriples import TripleLines
+
+    origins = Origins()
+    ontology = TripleLines()
+    for triple in load_ontology(project):
+        ontology.add(triple)
+    registry = TripleLines()
+    registry_graph(corpus.registry, origins, into=registry)
+    lines = {str(V.ONTOLOGY_GRAPH): ontology.lines, str(V.REGISTRY_GRAPH): registry.lines}
+    for article in corpus.articles:
+        sink = TripleLines()
+        article_graph(article, origins, into=sink)
+        lines[str(V.article_graph(article.id))] = sink.lines
+    return lines, origins
+
+
+def read_project(project: Project, use_cache: bool = True, writable_cache: bool = True,
+                 on_file: Callable[[int, int], None] | None = None) -> tuple[Corpus, dict[str, set[str]], Origins]:
+    """Read, check and anchor every annotation file and emit its triples (kg/article_stage.py: cached
+    by content, in parallel): the corpus and each graph's N-Triples text; raise on any problem."""
+    from .annotations import REGISTRY_FILE, check_corpus, read_registry
+    from .article_stage import ArticleCache, process_articles
+    from .errors import ProblemCollector
+    from .graph import registry_graph
+    from .ntriples import TripleLines, term
+
+    problems = ProblemCollector()
+    registry_path = project.seeds / REGISTRY_FILE
+    registry = read_registry(registry_path, project.relative(registry_path), problems)
+    jobs = [(path, project.relative(path)) for path in sorted(project.seeds.glob("*.yaml")) if path.name != REGISTRY_FILE]
+    try:
+        registry_bytes = registry_path.read_bytes()
+    except OSError:
+        registry_bytes = b""
+    cache = ArticleCache(project.build, registry_bytes, readable=use_cache, writable=writable_cache)
+    results = process_articles(jobs, registry, cache, on_file)
+    for result in results:
+        problems.problems.extend(result.problems)
+    articles = [result.article for result in results if result.article is not None]
+    check_corpus(articles, registry, problems)
+    problems.raise_if_any(AnnotationError)
+
+    origins = Origins()
+    ontology, registry_lines = TripleLines(), TripleLines()
+    for triple in load_ontology(project):
+        ontology.add(triple)
+    registry_graph(registry, origins, into=registry_lines)
+    lines = {str(V.ONTOLOGY_GRAPH): ontology.lines, str(V.REGISTRY_GRAPH): registry_lines.lines}
+    for result in results:
+        lines[str(V.article_graph(result.article.id))] = result.lines
+        for node, origin in result.origins.items():
+            origins.lines.setdefault(node, origin)
+    return Corpus(registry, articles), lines, origins
+
+
 def union(graphs: dict[URIRef, Graph]) -> Graph:
     merged = new_graph()
     for graph in graphs.values():
@@ -116,13 +175,40 @@ def reason(graphs: dict[URIRef, Graph], origins: Origins | None = None, reasoner
     return infer(list(graphs.values()), graphs[V.ONTOLOGY_GRAPH], lines)
 
 
+def reason_lines(project: Project, corpus: Corpus, lines: dict[str, set[str]], origins: Origins, reasoner: str = "rules") -> set[str]:
+    """The inferred graph as N-Triples text: the rules read the emitted text directly; owlrl (the
+    reference) gets the rdflib graphs it needs."""
+    from .ntriples import term
+
+    graphs, _ = assemble(project, corpus)
+    return {f"{term(s)} {term(p)} {term(o)}" for s, p, o in reason(graphs, origins, reasoner)}
+
+
+def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Callable[[str, int, int], None],
+            writable_cache: bool = True, use_cache: bool = True) -> tuple[Corpus, dict[str, set[str]]]:
+    """The corpus, and every graph of the dataset, the inferred one included, as N-Triples text;
+    raise on any problem."""
+    from .shapes import check_triple_lines
+
+    stages = 4
+    with clock("read, anchor and emit articles"):
+        corpus, lines, origins = read_project(project, use_cache, writable_cache,
+                                              on_file=lambda done, total: report("reading annotations", done, total))
+    report(f"reasoning ({reasoner})", 1, stages)
+    with clock(f"reason ({reasoner})"):
+        lines[str(V.INFERRED_GRAPH)] = reason_lines(project, corpus, lines, origins, reasoner)
+    report("checking shapes and anchors", 3, stages)
+    with clock("check shapes and anchors"):
+        problems = check_triple_lines((line for graph in lines.values() for line in graph), origins.lines, project.root, project.shapes)
+        if problems:
+            raise AnnotationError(problems)
+    return corpus, lines
+
+
 def validate_project(project: Project, allow_network: bool = False) -> Corpus:
     """Everything `kg build` checks — annotations, OWL consistency, shapes, anchors — without writing anything."""
     with offline(allow_network):
-        corpus = read_corpus(project.seeds, project.root)
-        graphs, origins = assemble(project, corpus)
-        graphs[V.INFERRED_GRAPH] = reason(graphs, origins)
-        check_built_graphs(project, graphs, origins)
+        corpus, _lines = _derive(project, "rules", _StageClock(), lambda stage, done, total: None, writable_cache=False)
     return corpus
 
 
@@ -173,25 +259,15 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
             on_start()
         clock = _StageClock()
         digest = inputs_digest(project)
-        stages = 5
-        with clock("read and anchor annotations"):
-            corpus = read_corpus(project.seeds, project.root, lambda done, total: report("reading annotations", done, total))
-        report("emitting triples", 1, stages)
-        with clock("emit triples"):
-            graphs, origins = assemble(project, corpus)
-        report(f"reasoning ({reasoner})", 2, stages)
-        with clock(f"reason ({reasoner})"):
-            graphs[V.INFERRED_GRAPH] = reason(graphs, origins, reasoner)
-        report("checking shapes and anchors", 3, stages)
-        with clock("check shapes and anchors"):
-            check_built_graphs(project, graphs, origins)
-        report("writing", 4, stages)
+        stages = 4
+        _corpus, lines = _derive(project, reasoner, clock, report, use_cache=not force)
+        report("writing", 3, stages)
         with clock("write"):
-            data = serialise_nquads(graphs)
+            data = nquads(lines)
             manifest = Manifest(
                 inputs_sha256=digest,
                 dataset_sha256=hashlib.sha256(data).hexdigest(),
-                graphs={str(name): len(graph) for name, graph in sorted(graphs.items(), key=lambda item: str(item[0]))},
+                graphs={name: len(lines[name]) for name in sorted(lines)},
             )
             save(project, data, manifest)
         report("done", stages, stages)

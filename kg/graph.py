@@ -58,8 +58,10 @@ def new_graph() -> Graph:
 # --------------------------------------------------------------------------- registry
 
 
-def registry_graph(registry: Registry, origins: Origins) -> Graph:
-    graph = new_graph()
+def registry_graph(registry: Registry, origins: Origins, into=None) -> Graph:
+    """The registry's triples, added to `into` (anything with an rdflib-like `add`, e.g. kg.ntriples.TripleLines)
+    or to a new Graph."""
+    graph = new_graph() if into is None else into
     for entity in registry.entities.values():
         _emit_entity(graph, entity)
         origins.note(entity_iri(entity.id), registry.path, entity.line)
@@ -229,8 +231,8 @@ class _ArticleEmitter:
         self.origins.note(quote, article.annotation_path, statement.anchored.line)
 
 
-def article_graph(article: Article, origins: Origins, text_prefix: str = "seeds/") -> Graph:
-    graph = new_graph()
+def article_graph(article: Article, origins: Origins, text_prefix: str = "seeds/", into=None) -> Graph:
+    graph = new_graph() if into is None else into
     emitter = _ArticleEmitter(article, graph, origins, text_prefix)
     emitter.document_node()
     for mention in article.mentions:

@@ -8,6 +8,8 @@ first ": " into the problem's message and hint.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -29,14 +31,33 @@ _DEFAULT_HINT = "fix the annotation that produced this node, then rebuild"
 _REANCHOR = "re-anchor: the article text changed or the offsets are wrong"
 
 
-def check_shapes(data: Graph, origins: dict[URIRef, tuple[str, int]], project_root: Path, shapes_dir: Path) -> list[Problem]:
+ENGINES = ("auto", "sparql", "pyshacl")
+
+
+def check_shapes(data: Graph, origins: dict[URIRef, tuple[str, int]], project_root: Path, shapes_dir: Path,
+                 engine: str = "auto") -> list[Problem]:
     """Every SHACL violation of `data` (asserted + inferred graph) and every anchor that does not fit
-    its article's text, as Problems sorted by file, line, message."""
+    its article's text, as Problems sorted by file, line, message.
+
+    `engine`: "sparql" runs the shapes compiled to SPARQL in pyoxigraph (kg/shape_queries.py),
+    "pyshacl" runs pySHACL, "auto" the first when it covers every shape, else pySHACL."""
     project_root = Path(project_root)
     shapes, shape_files, problems = _load_shapes(Path(shapes_dir), project_root)
     if len(shapes) and not problems:
-        problems.update(_shacl_problems(data, shapes, shape_files, origins, project_root, Path(shapes_dir)))
-    problems.update(_anchor_problems(data, origins, project_root))
+        fallback_file = _relative(Path(shapes_dir), project_root)
+        results = None
+        if engine != "pyshacl":
+            from .shape_queries import Unsupported
+
+            try:
+                results = _sparql_results(data, shapes)
+            except Unsupported:
+                if engine == "sparql":
+                    raise
+        if results is None:
+            results = _pyshacl_results(data, shapes)
+        problems.update(_problem(result, shape_files, origins, fallback_file, data) for result in results)
+    problems.update(_anchor_problems(_anchor_records(data), origins, project_root, data))
     return sorted(problems, key=_order)
 
 
@@ -72,8 +93,97 @@ def _load_shapes(shapes_dir: Path, project_root: Path) -> tuple[Graph, dict[Node
     return shapes, shape_files, problems
 
 
-def _shacl_problems(data: Graph, shapes: Graph, shape_files: dict[Node, str], origins: dict[URIRef, tuple[str, int]],
-                    project_root: Path, shapes_dir: Path) -> list[Problem]:
+def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, int]], project_root: Path, shapes_dir: Path) -> list[Problem]:
+    """`check_shapes` for the build: the data is N-Triples text (kg/ntriples.py, without " ."), loaded once
+    into pyoxigraph for the compiled shapes and the anchor checks; no rdflib Graph of it is made unless
+    the shapes need pySHACL."""
+    from .shape_queries import Unsupported, compile_shapes, run_checks
+
+    project_root, shapes_dir = Path(project_root), Path(shapes_dir)
+    lines = list(lines)
+    shapes, shape_files, problems = _load_shapes(shapes_dir, project_root)
+    try:
+        checks = compile_shapes(shapes) if len(shapes) and not problems else []
+    except Unsupported:
+        data = Graph().parse(data="".join(line + " .\n" for line in lines), format="nt")
+        return check_shapes(data, origins, project_root, shapes_dir, engine="pyshacl")
+    view = _StoreData(lines, {check.datatype[1] for check in checks if check.datatype})
+    fallback_file = _relative(shapes_dir, project_root)
+    problems.update(_problem(result, shape_files, origins, fallback_file, view) for result in run_checks(checks, view.store, view.failing_values))
+    problems.update(_anchor_problems(view.anchor_records(), origins, project_root, view))
+    return sorted(problems, key=_order)
+
+
+# N-Triples texts that surely have the datatype, as pySHACL judges it; anything else is judged exactly.
+_OBVIOUSLY_FINE = {
+    XSD.string: re.compile(r'^"(?:[^"\\]|\\.)*"$'),
+    XSD.nonNegativeInteger: re.compile(rf'^"[0-9]+"\^\^<{re.escape(str(XSD.nonNegativeInteger))}>$'),
+    XSD.integer: re.compile(rf'^"-?[0-9]+"\^\^<{re.escape(str(XSD.integer))}>$'),
+    XSD.decimal: re.compile(rf'^"-?[0-9]+(\.[0-9]+)?"\^\^<{re.escape(str(XSD.decimal))}>$'),
+}
+
+
+class _StoreData:
+    """The built graph in a pyoxigraph store, with what the shapes need of it answered there."""
+
+    def __init__(self, lines: list[str], watched: set[URIRef]):
+        import pyoxigraph as ox
+
+        from .ntriples import parse_term
+
+        self.store = ox.Store()
+        self.store.bulk_load("".join(line + " .\n" for line in lines).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+        # Literals as written, for sh:datatype: pyoxigraph would give xsd:nonNegativeInteger back as xsd:integer.
+        wanted = {f"<{predicate}>" for predicate in watched}
+        self.watched: dict[tuple, list] = {}
+        for line in lines:
+            subject, predicate, obj = line.split(" ", 2)
+            if predicate in wanted:
+                self.watched.setdefault((subject, predicate), []).append(obj)
+                self.watched.setdefault((obj, "^" + predicate), []).append(subject)
+        self.parse_term = parse_term
+
+    def failing_values(self, focus, datatype: URIRef, predicate: URIRef, inverse: bool) -> list[Node]:
+        from .shape_queries import has_datatype
+
+        # str() of a pyoxigraph IRI is its N-Triples text, as in the lines (blank nodes are renamed by
+        # pyoxigraph, but kg's own data has none where a shape checks a datatype)
+        texts = self.watched.get((str(focus), ("^" if inverse else "") + f"<{predicate}>"), ())
+        obviously_fine = _OBVIOUSLY_FINE.get(datatype)
+        return [value for value in (self.parse_term(text) for text in texts if not (obviously_fine and obviously_fine.match(text)))
+                if not has_datatype(value, datatype)]
+
+    def subjects(self, _predicate: None, node: Node) -> Iterator[Node]:
+        from .ntriples import term
+        from .oxigraph_terms import to_rdflib
+
+        for solution in self.store.query(f"SELECT DISTINCT ?s WHERE {{ ?s ?p {term(node)} }}"):
+            yield to_rdflib(solution["s"])
+
+    def anchor_records(self) -> list[tuple]:
+        from .oxigraph_terms import to_rdflib
+
+        records: dict = {}
+        query = f"""SELECT ?anchor ?document ?file WHERE {{ ?anchor a <{KG.Anchor}> .
+            OPTIONAL {{ ?anchor <{KG.inDocument}> ?document OPTIONAL {{ ?document <{KG.textFile}> ?file }} }} }}"""
+        for row in self.store.query(query):
+            anchor = to_rdflib(row["anchor"])
+            record = records.setdefault(anchor, (anchor, [], [], [], [], []))
+            document, file = row["document"], row["file"]
+            if document is not None and to_rdflib(document) not in record[1]:
+                record[1].append(to_rdflib(document))
+            if file is not None:
+                record[2].append(to_rdflib(file))
+        columns = {str(OA.start): 3, str(OA.end): 4, str(OA.exact): 5}
+        query = f"""SELECT ?anchor ?property ?value WHERE {{ ?anchor a <{KG.Anchor}> ; <{OA.hasSelector}> ?selector .
+            ?selector ?property ?value . VALUES ?property {{ <{OA.start}> <{OA.end}> <{OA.exact}> }} }}"""
+        for row in self.store.query(query):
+            records[to_rdflib(row["anchor"])][columns[row["property"].value]].append(to_rdflib(row["value"]))
+        return list(records.values())
+
+
+def _pyshacl_results(data: Graph, shapes: Graph) -> list[tuple]:
+    """(focus, value, source shape, messages, severity) of every pySHACL validation result."""
     import pyshacl  # imported here: querying a built graph must not pay for it
 
     _conforms, report, _text = pyshacl.validate(
@@ -83,28 +193,51 @@ def _shacl_problems(data: Graph, shapes: Graph, shape_files: dict[Node, str], or
         allow_warnings=True,
         advanced=True,
     )
-    fallback_file = _relative(shapes_dir, project_root)
-    problems = []
+    results = []
     for result in report.subjects(RDF.type, sh("ValidationResult")):
-        focus = report.value(result, sh("focusNode"))
-        source_shape = report.value(result, sh("sourceShape"))
-        value = report.value(result, sh("value"))
-        messages = sorted(str(m) for m in report.objects(result, sh("resultMessage")))
-        text = messages[0] if messages else "does not conform to its shape"
-        what, hint = _split_message(text)
-        message = f"{_short(focus)}: {what}"
-        severity = report.value(result, sh("resultSeverity"))
-        if severity is not None and severity != sh("Violation"):
-            message = f"{severity[len(SH):].lower()}: {message}"
-        if value is not None and value != focus and not isinstance(value, BNode):
-            message += f", found {_short(value)}"
-        origin = _origin_of(focus, origins, data)
-        if origin:
-            file, line = origin
-        else:
-            file, line = shape_files.get(source_shape, fallback_file), None
-        problems.append(Problem(file, line, None, message, hint, "shape"))
-    return problems
+        messages = tuple(sorted(str(m) for m in report.objects(result, sh("resultMessage"))))
+        results.append((report.value(result, sh("focusNode")), report.value(result, sh("value")),
+                        report.value(result, sh("sourceShape")), messages, report.value(result, sh("resultSeverity"))))
+    return results
+
+
+def _sparql_results(data: Graph, shapes: Graph) -> list[tuple]:
+    """The same results from the shapes compiled to SPARQL and run in pyoxigraph (raises Unsupported)."""
+    import pyoxigraph as ox
+    from rdflib.plugins.serializers.nt import _nt_row
+
+    from .shape_queries import compile_shapes, run_checks
+
+    checks = compile_shapes(shapes)
+    store = ox.Store()
+    store.bulk_load("".join(_nt_row(triple) for triple in data).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+
+    from .oxigraph_terms import to_rdflib
+    from .shape_queries import has_datatype
+
+    def failing_values(focus, datatype: URIRef, predicate: URIRef, inverse: bool) -> list[Node]:
+        focus = to_rdflib(focus)
+        values = data.subjects(predicate, focus) if inverse else data.objects(focus, predicate)
+        return [value for value in values if not has_datatype(value, datatype)]
+
+    return run_checks(checks, store, failing_values)
+
+
+def _problem(result: tuple, shape_files: dict[Node, str], origins: dict[URIRef, tuple[str, int]], fallback_file: str, data: Graph) -> Problem:
+    focus, value, source_shape, messages, severity = result
+    text = messages[0] if messages else "does not conform to its shape"
+    what, hint = _split_message(text)
+    message = f"{_short(focus)}: {what}"
+    if severity is not None and severity != sh("Violation"):
+        message = f"{severity[len(SH):].lower()}: {message}"
+    if value is not None and value != focus and not isinstance(value, BNode):
+        message += f", found {_short(value)}"
+    origin = _origin_of(focus, origins, data)
+    if origin:
+        file, line = origin
+    else:
+        file, line = shape_files.get(source_shape, fallback_file), None
+    return Problem(file, line, None, message, hint, "shape")
 
 
 def _split_message(text: str) -> tuple[str, str]:
@@ -130,7 +263,7 @@ def _short(node: Node | None) -> str:
     return str(node.n3())
 
 
-def _origin_of(node: Node | None, origins: dict[URIRef, tuple[str, int]], data: Graph) -> tuple[str, int] | None:
+def _origin_of(node: Node | None, origins: dict[URIRef, tuple[str, int]], data) -> tuple[str, int] | None:
     """The annotation line that produced `node`, or of the nearest node that has one: the node itself,
     then its IRI's parents (…/anchor/1-5/quote-selector -> …/anchor/1-5), then a node linking to it."""
     if node is None:
@@ -145,22 +278,16 @@ def _origin_of(node: Node | None, origins: dict[URIRef, tuple[str, int]], data: 
                 break
             if URIRef(iri) in origins:
                 return origins[URIRef(iri)]
-    linked = sorted(origins[s] for s in set(data.subjects(None, node)) if s in origins)
+    linked = sorted(origins[s] for s in set(data.subjects(None, node)) if s in origins)  # a Graph or a _StoreData
     return linked[0] if linked else None
 
 
 # --------------------------------------------------------------------------- anchors vs the text
 
 
-def _anchor_problems(data: Graph, origins: dict[URIRef, tuple[str, int]], project_root: Path) -> list[Problem]:
-    """Offsets inside the article, characters equal to oa:exact: SHACL cannot read the text file."""
-    problems: list[Problem] = []
-    texts: dict[str, str | None] = {}
-    missing_reported: set[str] = set()
-    for anchor in sorted(set(data.subjects(RDF.type, KG.Anchor)), key=str):
-        origin = _origin_of(anchor, origins, data)
-        file, line = origin if origin else ("", None)
-        name = _short(anchor)
+def _anchor_records(data: Graph) -> Iterator[tuple]:
+    """(anchor, documents, text files, starts, ends, exacts) of every anchor in an rdflib graph."""
+    for anchor in set(data.subjects(RDF.type, KG.Anchor)):
         documents = list(data.objects(anchor, KG.inDocument))
         files = [f for d in documents for f in data.objects(d, KG.textFile)]
         starts, ends, exacts = [], [], []
@@ -168,8 +295,20 @@ def _anchor_problems(data: Graph, origins: dict[URIRef, tuple[str, int]], projec
             starts += list(data.objects(selector, OA.start))
             ends += list(data.objects(selector, OA.end))
             exacts += list(data.objects(selector, OA.exact))
+        yield anchor, documents, files, starts, ends, exacts
+
+
+def _anchor_problems(records: Iterable[tuple], origins: dict[URIRef, tuple[str, int]], project_root: Path, data) -> list[Problem]:
+    """Offsets inside the article, characters equal to oa:exact: SHACL cannot read the text file."""
+    problems: list[Problem] = []
+    texts: dict[str, str | None] = {}
+    missing_reported: set[str] = set()
+    for anchor, documents, files, starts, ends, exacts in sorted(records, key=lambda record: str(record[0])):
         if len(files) != 1 or len(starts) != 1 or len(ends) != 1 or len(exacts) != 1:
             continue  # missing or repeated: the shapes report it
+        origin = _origin_of(anchor, origins, data)
+        file, line = origin if origin else ("", None)
+        name = _short(anchor)
         relative = str(files[0])
         if relative not in texts:
             texts[relative] = _read_text(project_root / relative)

@@ -78,7 +78,7 @@ def build_lock(project: Project) -> Iterator[None]:
 
 def remove_stale_temporaries(project: Project) -> None:
     """Temporary files a killed build left behind (only called while holding the build lock)."""
-    for leftover in project.build.glob(".*.tmp"):
+    for leftover in [*project.build.glob(".*.tmp"), *project.build.glob("cache/*/.*.tmp")]:
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()
 

@@ -47,7 +47,7 @@ def test_benchmark_runs_end_to_end(tmp_path):
          "--work", str(tmp_path / "work"), "--json", str(report_file)],
         capture_output=True, text=True, cwd=REPO, timeout=600)
     assert completed.returncode == 0, completed.stderr
-    for expected in ("full build", "read and anchor annotations", "reason (rules)", "one file edited",
+    for expected in ("full build", "read, anchor and emit articles", "reason (rules)", "one file edited",
                      "saved queries p50", "who-cited-boston-pilot-figures", "cold kg query", "identical inferred graphs: True"):
         assert expected in completed.stdout
     figures = json.loads(report_file.read_text())["sizes"]["4"]

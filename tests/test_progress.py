@@ -34,7 +34,7 @@ def test_a_slow_build_draws_each_stage_and_clears_the_line(mini_copy):
     build(open_project(mini_copy), force=True, progress=progress)
     progress.finish()
     drawn = stream.getvalue()
-    for stage in ("reading annotations", "emitting triples", "reasoning (rules)", "checking shapes and anchors", "writing"):
+    for stage in ("reading annotations", "reasoning (rules)", "checking shapes and anchors", "writing"):
         assert f"\r{stage}" in drawn
     assert drawn.endswith("\r\x1b[K")
 

@@ -16,7 +16,9 @@ from kg.build import assemble, union
 from kg.errors import Problem
 from kg.project import open_project
 from kg.reasoning import infer
-from kg.shapes import check_shapes
+from kg.shape_queries import Unsupported, compile_shapes
+from kg.ntriples import term
+from kg.shapes import check_shapes, check_triple_lines
 from kg.vocabulary import KG, KGR, OA
 
 SH = "http://www.w3.org/ns/shacl#"
@@ -34,7 +36,13 @@ def built_data(root: Path) -> tuple[Graph, dict]:
 
 
 def check(root: Path, data: Graph, origins: dict) -> list[Problem]:
-    return check_shapes(data, origins, root, root / "ontology" / "shapes")
+    """The problems found by the shapes compiled to SPARQL, which must be exactly pySHACL's."""
+    shapes_dir = root / "ontology" / "shapes"
+    compiled = check_shapes(data, origins, root, shapes_dir, engine="sparql")
+    assert compiled == check_shapes(data, origins, root, shapes_dir, engine="pyshacl")
+    lines = [f"{term(s)} {term(p)} {term(o)}" for s, p, o in data]  # as the build hands them over
+    assert check_triple_lines(lines, origins, root, shapes_dir) == compiled
+    return compiled
 
 
 def clone(graph: Graph) -> Graph:
@@ -290,3 +298,57 @@ def test_a_shapes_file_that_does_not_parse_is_a_problem_not_a_crash(tmp_path, mi
     problems = check_shapes(data, origins, root, shapes_dir)  # outside the project: the full path is shown
     assert [(p.file, p.kind) for p in problems] == [(str(shapes_dir / "broken.ttl"), "shape")]
     assert "cannot parse" in problems[0].message
+
+
+# --------------------------------------------------------------------------- the compiled shapes against pySHACL
+
+
+def test_the_shapes_compile_to_sparql():
+    shapes = Graph().parse(REPO / SHAPES_FILE, format="turtle")
+    checks = compile_shapes(shapes)
+    assert len(checks) >= 50  # one per constraint: every shape is checked on the fast path
+    assert {check.shape for check in checks} >= set(shapes.objects(None, URIRef(SH + "property")))
+
+
+def test_wrong_and_ill_formed_datatypes_are_caught_as_pyshacl_does(mini):
+    root, data, origins = mini
+    _anchor, position, _exact = quote_anchor(data)
+    broken = clone(data)
+    broken.set((position, OA.start, Literal("3", datatype=URIRef("http://www.w3.org/2001/XMLSchema#integer"))))
+    broken.set((STATISTIC, KG.value, Literal("a third", datatype=URIRef("http://www.w3.org/2001/XMLSchema#decimal"))))
+    broken.set((STATISTIC, KG.upperBound, Literal("0.33")))
+    problems = check(root, broken, origins)
+    assert sum("not a non-negative integer" in p.message for p in problems) == 1
+    assert any("found a third" in p.message for p in problems) and any("found '0.33'" in p.message for p in problems)
+
+
+def test_many_breakages_at_once_give_pyshacls_answer(seeds):
+    """Every tenth triple of the predicates the shapes look at removed, retyped or repeated: the compiled
+    checks and pySHACL must report the same problems, one for one."""
+    root, data, origins = seeds
+    watched = [KG.statedBy, KG.hasQuote, KG.reportedIn, KG.exactText, KG.anchoredAt, KG.inDocument, OA.hasSelector,
+               OA.start, OA.end, OA.exact, KG.textFile, KG.sha256, KG.unit, KG.value, KG.lowerBound, KG.cites, KG.originalSource]
+    broken = clone(data)
+    for number, triple in enumerate(sorted((t for p in watched for t in data.triples((None, p, None))), key=str)):
+        if number % 10 == 0:
+            broken.remove(triple)
+        elif number % 10 == 3:
+            broken.add((triple[0], triple[1], Literal(f"extra {number}")))
+        elif number % 10 == 7 and isinstance(triple[2], URIRef):
+            broken.add((triple[0], triple[1], KGR[f"unknown-{number}"]))
+    assert len(check(root, broken, origins)) > 100
+
+
+def test_shapes_beyond_the_compiled_subset_fall_back_to_pyshacl(tmp_path, mini):
+    root, data, origins = mini
+    shapes_dir = tmp_path / "shapes"
+    shapes_dir.mkdir()
+    (shapes_dir / "kinds.ttl").write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n@prefix kg: <https://w3id.org/kg/ontology#> .\n"
+        "<urn:shape> a sh:NodeShape ; sh:targetClass kg:Statement ;\n"
+        "  sh:property [ sh:path kg:claim ; sh:nodeKind sh:IRI ; sh:message \"claim is not an IRI: make it one\" ] .\n",
+        encoding="utf-8")
+    with pytest.raises(Unsupported):
+        compile_shapes(Graph().parse(shapes_dir / "kinds.ttl"))
+    problems = check_shapes(data, origins, root, shapes_dir)
+    assert problems and all("claim is not an IRI" in p.message for p in problems)

@@ -1,0 +1,76 @@
+"""Triples as N-Triples text, written the way rdflib writes them, without building an rdflib Graph.
+
+The build emits a few hundred triples per article; adding them to an rdflib Graph (three indexes
+per triple) and serialising them again costs more than everything else it does with them. Here
+each triple becomes its N-Triples text at once, in exactly the bytes rdflib's N-Quads serialiser
+would write (tests/test_ntriples.py checks that on the seeds and a generated corpus), so a dataset
+written from these lines is byte-identical to one written from the Graph.
+"""
+from __future__ import annotations
+
+import re
+
+from rdflib import BNode, Literal, URIRef
+from rdflib.plugins.serializers.nt import _quoteLiteral
+from rdflib.term import _is_valid_uri
+
+_iris: dict[str, str] = {}  # IRI -> "<IRI>": the same few thousand IRIs recur in every article
+
+
+def term(node) -> str:
+    """One term as rdflib's N-Triples/N-Quads serialiser writes it."""
+    kind = type(node)
+    if kind is URIRef:
+        text = _iris.get(node)
+        if text is None:
+            if not _is_valid_uri(node):
+                raise ValueError(f'"{node}" does not look like a valid URI')
+            text = _iris[node] = f"<{node}>"
+        return text
+    if kind is Literal:
+        return _quoteLiteral(node)
+    if kind is BNode:
+        return "_:" + node
+    return node.n3()  # subclasses (e.g. rdflib's Namespace terms) write themselves
+
+
+class TripleLines:
+    """A write-only stand-in for an rdflib Graph: `add` keeps the triple as "S P O" text, once."""
+
+    def __init__(self) -> None:
+        self.lines: set[str] = set()
+
+    def add(self, triple) -> None:
+        subject, predicate, obj = triple
+        self.lines.add(f"{term(subject)} {term(predicate)} {term(obj)}")
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def nquads(lines_by_graph: dict[str, set[str] | list[str]]) -> bytes:
+    """N-Quads, graphs in IRI order, each graph's lines sorted: the bytes kg.build.serialise_nquads writes."""
+    out: list[str] = []
+    for name in sorted(lines_by_graph):
+        suffix = f" <{name}> .\n"
+        out.extend(sorted(line + suffix for line in lines_by_graph[name]))
+    return "".join(out).encode("utf-8")
+
+
+_UNESCAPE = {"\\\\": "\\", "\\n": "\n", '\\"': '"', "\\r": "\r"}
+
+
+def parse_term(text: str):
+    """The rdflib term `term()` wrote as `text` (only what `term()` writes: no other escapes)."""
+    if text.startswith("<"):
+        return URIRef(text[1:-1])
+    if text.startswith("_:"):
+        return BNode(text[2:])
+    close = text.rindex('"')
+    lexical = re.sub(r'\\[\\n"r]', lambda match: _UNESCAPE[match.group()], text[1:close])
+    rest = text[close + 1:]
+    if rest.startswith("@"):
+        return Literal(lexical, lang=rest[1:])
+    if rest.startswith("^^<"):
+        return Literal(lexical, datatype=URIRef(rest[3:-1]))
+    return Literal(lexical)

@@ -1,0 +1,341 @@
+"""SHACL shapes as SPARQL queries run in pyoxigraph: the fast path of kg/shapes.py.
+
+pySHACL checks one focus node at a time in Python, milliseconds each; on a corpus of a thousand
+articles that is minutes. Every constraint kg's shapes use is a graph pattern, so each one is
+compiled here into a single SPARQL SELECT that returns all its violations at once.
+
+pySHACL stays the reference: `compile_shapes` raises `Unsupported` for anything outside the
+subset below (another constraint component, a complex path, a shape without sh:message, whose
+text pySHACL would make up), and kg/shapes.py then runs pySHACL. tests/test_shapes.py checks
+that both report the same problems on the seeds and on every kind of broken graph.
+
+Supported: targets sh:targetClass/targetNode/targetSubjectsOf/targetObjectsOf; paths that are an
+IRI or sh:inversePath of one; sh:class, sh:datatype (the datatypes kg writes), sh:minLength,
+sh:maxLength, sh:pattern, sh:lessThan, sh:minCount, sh:maxCount, sh:qualifiedValueShape with
+sh:qualifiedMinCount/MaxCount, sh:node, sh:or, and sh:sparql SELECT constraints on node shapes.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, RDFS, XSD
+from rdflib.term import Node
+
+SH = "http://www.w3.org/ns/shacl#"
+
+
+def sh(name: str) -> URIRef:
+    return URIRef(SH + name)
+
+
+class Unsupported(Exception):
+    """The shapes use SHACL this module does not compile; pySHACL must check them."""
+
+
+# sh:datatype is judged in Python on the rdflib graph, as pySHACL judges it: pyoxigraph stores
+# integer-derived literals (xsd:nonNegativeInteger, ...) as xsd:integer, so SPARQL's datatype() would differ.
+_PYTHON_TYPES = {XSD.string: str, XSD.integer: int, XSD.nonNegativeInteger: int, XSD.decimal: Decimal, XSD.boolean: bool,
+                 XSD.date: date, XSD.gYear: None, XSD.gYearMonth: None, XSD.anyURI: None}
+
+
+def has_datatype(value: Node, datatype: URIRef) -> bool:
+    """pySHACL's sh:datatype test for the datatypes kg writes."""
+    if not isinstance(value, Literal):
+        return False
+    if value.datatype is None and value.language is None:
+        return datatype == XSD.string
+    if value.datatype != datatype or getattr(value, "ill_typed", None) is True:
+        return False
+    expected = _PYTHON_TYPES[datatype]
+    return expected is None or isinstance(value.value, expected)
+
+
+_NON_CONSTRAINT = {RDF.type, RDFS.label, RDFS.comment, sh("message"), sh("severity"), sh("name"), sh("description"),
+                   sh("order"), sh("group"), sh("path"), sh("property"), sh("targetClass"), sh("targetNode"),
+                   sh("targetSubjectsOf"), sh("targetObjectsOf"), sh("flags"), sh("qualifiedValueShape"),
+                   sh("qualifiedMinCount"), sh("qualifiedMaxCount"), sh("sparql"), sh("deactivated")}
+_VALUE_CONSTRAINTS = {sh(name) for name in ("class", "datatype", "minLength", "maxLength", "pattern", "node", "or", "lessThan")}
+_COUNT_CONSTRAINTS = {sh("minCount"), sh("maxCount")}
+_OTHER_SH = {sh(name) for name in ("declare", "prefix", "namespace", "prefixes", "select", "inversePath")}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One SELECT ?this ?value returning every violation of one constraint of `shape`."""
+
+    query: str
+    shape: Node
+    messages: tuple[str, ...]
+    severity: URIRef
+    reports_value: bool
+    datatype: tuple[URIRef, URIRef, bool] | None = None  # (datatype, predicate, inverse): ?this are the focus nodes to test in Python
+
+
+class _Compiler:
+    def __init__(self, shapes: Graph):
+        self.shapes = shapes
+        self.fresh = 0
+
+    # ------------------------------------------------------------------ helpers
+
+    def var(self, stem: str) -> str:
+        self.fresh += 1
+        return f"?{stem}{self.fresh}"
+
+    def one(self, node: Node, predicate: URIRef) -> Node | None:
+        values = list(self.shapes.objects(node, predicate))
+        if len(values) > 1:
+            raise Unsupported(f"{predicate} given more than once")
+        return values[0] if values else None
+
+    def integer(self, node: Node, predicate: URIRef) -> int | None:
+        value = self.one(node, predicate)
+        if value is None:
+            return None
+        if not isinstance(value, Literal) or not isinstance(value.toPython(), int):
+            raise Unsupported(f"{predicate} is not an integer")
+        return int(value.toPython())
+
+    def path(self, shape: Node) -> tuple[str, bool]:
+        """The path as SPARQL, and whether it is inverse."""
+        path = self.one(shape, sh("path"))
+        if isinstance(path, URIRef):
+            return f"<{path}>", False
+        if isinstance(path, BNode):
+            inverse = self.one(path, sh("inversePath"))
+            if isinstance(inverse, URIRef) and set(self.shapes.predicates(path)) == {sh("inversePath")}:
+                return f"^<{inverse}>", True
+        raise Unsupported("only IRI and sh:inversePath paths are compiled")
+
+    def check_vocabulary(self, shape: Node) -> None:
+        for predicate in self.shapes.predicates(shape):
+            if str(predicate).startswith(SH) and predicate not in _NON_CONSTRAINT | _VALUE_CONSTRAINTS | _COUNT_CONSTRAINTS:
+                raise Unsupported(f"{predicate} is not compiled")
+        if (shape, sh("deactivated"), None) in self.shapes:
+            raise Unsupported("sh:deactivated is not compiled")
+
+    # ------------------------------------------------------------------ conformance (nested shapes)
+
+    def value_violation(self, shape: Node, value: str, focus: str | None = None) -> list[str]:
+        """FILTER expressions, each true when `value` breaks one value constraint of `shape`."""
+        shapes = self.shapes
+        expressions = []
+        for cls in shapes.objects(shape, sh("class")):
+            expressions.append(f"NOT EXISTS {{ {value} rdf:type/rdfs:subClassOf* <{cls}> }}")
+        if (shape, sh("datatype"), None) in shapes and focus != "?this":
+            raise Unsupported("sh:datatype is compiled only in a property shape of a node shape")
+        for length in shapes.objects(shape, sh("minLength")):
+            expressions.append(f"isBlank({value}) || STRLEN(STR({value})) < {self.integer(shape, sh('minLength'))}")
+        for length in shapes.objects(shape, sh("maxLength")):
+            expressions.append(f"isBlank({value}) || STRLEN(STR({value})) > {self.integer(shape, sh('maxLength'))}")
+        for pattern in shapes.objects(shape, sh("pattern")):
+            flags = self.one(shape, sh("flags"))
+            arguments = _string(str(pattern)) + (f", {_string(str(flags))}" if flags is not None else "")
+            expressions.append(f"isBlank({value}) || !REGEX(STR({value}), {arguments})")
+        for other in shapes.objects(shape, sh("node")):
+            expressions.append(f"!({self.conforms(other, value)})")
+        for members in shapes.objects(shape, sh("or")):
+            options = [self.conforms(member, value) for member in Collection(shapes, members)]
+            if not options:
+                raise Unsupported("empty sh:or")
+            expressions.append("!(" + " || ".join(f"({option})" for option in options) + ")")
+        if focus is not None:
+            for other in shapes.objects(shape, sh("lessThan")):
+                bound = self.var("bound")
+                expressions.append(f"EXISTS {{ {focus} <{other}> {bound} FILTER(COALESCE(!({value} < {bound}), true)) }}")
+        return expressions
+
+    def conforms(self, shape: Node, node: str) -> str:
+        """A SPARQL expression true when `node` conforms to the (nested) `shape`."""
+        self.check_vocabulary(shape)
+        if (shape, sh("sparql"), None) in self.shapes or (shape, sh("property"), None) in self.shapes:
+            raise Unsupported("nested shapes with sh:sparql or sh:property are not compiled")
+        failures = []
+        if (shape, sh("path"), None) in self.shapes:
+            path, _ = self.path(shape)
+            value = self.var("v")
+            for expression in self.value_violation(shape, value, node):
+                failures.append(f"EXISTS {{ {node} {path} {value} FILTER({expression}) }}")
+            minimum, maximum = self.integer(shape, sh("minCount")), self.integer(shape, sh("maxCount"))
+            if minimum not in (None, 0, 1) or maximum is not None:
+                raise Unsupported("nested counts other than sh:minCount 1 are not compiled")
+            if minimum == 1:
+                failures.append(f"NOT EXISTS {{ {node} {path} {self.var('v')} }}")
+            qualified = self.one(shape, sh("qualifiedValueShape"))
+            if qualified is not None:
+                qmin, qmax = self.integer(shape, sh("qualifiedMinCount")), self.integer(shape, sh("qualifiedMaxCount"))
+                if qmin != 1 or qmax is not None:
+                    raise Unsupported("nested qualified counts other than sh:qualifiedMinCount 1 are not compiled")
+                value = self.var("q")
+                failures.append(f"NOT EXISTS {{ {node} {path} {value} FILTER({self.conforms(qualified, value)}) }}")
+        else:
+            failures += self.value_violation(shape, node)
+            if any(True for p in (sh("minCount"), sh("maxCount"), sh("qualifiedValueShape"), sh("lessThan")) if (shape, p, None) in self.shapes):
+                raise Unsupported("counts on a node shape")
+        return "!(" + " || ".join(f"({failure})" for failure in failures) + ")" if failures else "true"
+
+    # ------------------------------------------------------------------ top-level checks
+
+    def target(self, shape: Node) -> str:
+        shapes, parts = self.shapes, []
+        if (shape, RDF.type, RDFS.Class) in shapes or (shape, RDF.type, URIRef("http://www.w3.org/2002/07/owl#Class")) in shapes:
+            raise Unsupported("implicit class targets are not compiled")
+        for cls in shapes.objects(shape, sh("targetClass")):
+            parts.append(f"{{ ?this rdf:type/rdfs:subClassOf* <{cls}> }}")
+        for node in shapes.objects(shape, sh("targetNode")):
+            if not isinstance(node, URIRef):
+                raise Unsupported("literal sh:targetNode")
+            parts.append(f"{{ VALUES ?this {{ <{node}> }} }}")
+        for prop in shapes.objects(shape, sh("targetSubjectsOf")):
+            parts.append(f"{{ ?this <{prop}> [] }}")
+        for prop in shapes.objects(shape, sh("targetObjectsOf")):
+            parts.append(f"{{ [] <{prop}> ?this }}")
+        return "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(parts) + " } }" if parts else ""
+
+    def checks_of(self, node_shape: Node) -> list[Check]:
+        target = self.target(node_shape)
+        if not target:
+            return []
+        self.check_vocabulary(node_shape)
+        checks = [self.check(node_shape, target, "?this", expression, reports_value=False)
+                  for expression in self.value_violation(node_shape, "?this")]
+        if any((node_shape, p, None) in self.shapes for p in (sh("path"), sh("minCount"), sh("maxCount"), sh("qualifiedValueShape"), sh("lessThan"))):
+            raise Unsupported("a node shape with a path or counts")
+        for property_shape in self.shapes.objects(node_shape, sh("property")):
+            checks += self.property_checks(property_shape, target)
+        for constraint in self.shapes.objects(node_shape, sh("sparql")):
+            checks.append(self.sparql_check(node_shape, constraint, target))
+        return checks
+
+    def property_checks(self, shape: Node, target: str) -> list[Check]:
+        self.check_vocabulary(shape)
+        if (shape, sh("property"), None) in self.shapes or (shape, sh("sparql"), None) in self.shapes:
+            raise Unsupported("nested property shapes are not compiled")
+        path, inverse = self.path(shape)
+        checks = []
+        for datatype in self.shapes.objects(shape, sh("datatype")):
+            if datatype not in _PYTHON_TYPES:
+                raise Unsupported(f"sh:datatype {datatype} is not compiled")
+            predicate = self.one(self.one(shape, sh("path")), sh("inversePath")) if inverse else self.one(shape, sh("path"))
+            query = _PREFIXES + f"SELECT DISTINCT ?this WHERE {{ {target} ?this {path} ?value }}"
+            checks.append(Check(query, shape, self.messages(shape), self.severity(shape), True, (datatype, predicate, inverse)))
+        for expression in self.value_violation(shape, "?value", "?this"):
+            pattern = f"{target} ?this {path} ?value . FILTER({expression})"
+            checks.append(Check(_select(pattern), shape, self.messages(shape), self.severity(shape), True))
+        minimum, maximum = self.integer(shape, sh("minCount")), self.integer(shape, sh("maxCount"))
+        count = "(COUNT(DISTINCT ?value) AS ?count)"
+        if minimum:
+            checks.append(self.count_check(shape, target, f"OPTIONAL {{ ?this {path} ?value }}", count, f"?count < {minimum}"))
+        if maximum is not None:
+            checks.append(self.count_check(shape, target, f"OPTIONAL {{ ?this {path} ?value }}", count, f"?count > {maximum}"))
+        qualified = self.one(shape, sh("qualifiedValueShape"))
+        if qualified is not None:
+            if (shape, sh("qualifiedValueShapesDisjoint"), None) in self.shapes:
+                raise Unsupported("sh:qualifiedValueShapesDisjoint is not compiled")
+            within = f"OPTIONAL {{ ?this {path} ?value FILTER({self.conforms(qualified, '?value')}) }}"
+            qmin, qmax = self.integer(shape, sh("qualifiedMinCount")), self.integer(shape, sh("qualifiedMaxCount"))
+            if qmin:
+                checks.append(self.count_check(shape, target, within, count, f"?count < {qmin}"))
+            if qmax is not None:
+                checks.append(self.count_check(shape, target, within, count, f"?count > {qmax}"))
+        return checks
+
+    def check(self, shape: Node, target: str, value: str, expression: str, reports_value: bool) -> Check:
+        return Check(_select(f"{target} FILTER({expression})"), shape, self.messages(shape), self.severity(shape), reports_value)
+
+    def count_check(self, shape: Node, target: str, values: str, count: str, failing: str) -> Check:
+        query = _PREFIXES + f"SELECT ?this WHERE {{ {{ SELECT ?this {count} WHERE {{ {target} {values} }} GROUP BY ?this }} FILTER({failing}) }}"
+        return Check(query, shape, self.messages(shape), self.severity(shape), False)
+
+    def sparql_check(self, node_shape: Node, constraint: Node, target: str) -> Check:
+        select = self.one(constraint, sh("select"))
+        if select is None or set(str(p) for p in self.shapes.predicates(constraint)) - {str(RDF.type), str(RDFS.comment), str(RDFS.label), SH + "select", SH + "message", SH + "prefixes"}:
+            raise Unsupported("only sh:select SPARQL constraints with sh:message and sh:prefixes are compiled")
+        text = str(select)
+        projection = text[: text.upper().find("WHERE")] if "WHERE" in text.upper() else ""
+        if not re.search(r"[$?]this\b", projection) or re.search(r"\$(?!this\b)\w", text):
+            raise Unsupported("a SPARQL constraint must project $this and use no other pre-bound variable")
+        reports_value = bool(re.search(r"[$?]value\b", projection))
+        declarations = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in self.prefixes(constraint))
+        body = text.replace("$this", "?this")
+        columns = "?this ?value" if reports_value else "?this"
+        query = declarations + _PREFIXES + f"SELECT {columns} WHERE {{ {target} {{ {body} }} }}"
+        messages = self.messages(constraint, required=False) or self.messages(node_shape)
+        if any(re.search(r"\{[?$]", message) for message in messages):
+            raise Unsupported("message templates are not compiled")
+        return Check(query, node_shape, messages, self.severity(node_shape), reports_value)
+
+    def prefixes(self, constraint: Node) -> list[tuple[str, str]]:
+        found = []
+        for source in self.shapes.objects(constraint, sh("prefixes")):
+            for declaration in self.shapes.objects(source, sh("declare")):
+                prefix, namespace = self.one(declaration, sh("prefix")), self.one(declaration, sh("namespace"))
+                if prefix is None or namespace is None:
+                    raise Unsupported("incomplete sh:declare")
+                found.append((str(prefix), str(namespace)))
+        return sorted(found)
+
+    def messages(self, shape: Node, required: bool = True) -> tuple[str, ...]:
+        messages = tuple(sorted(str(message) for message in self.shapes.objects(shape, sh("message"))))
+        if required and not messages:
+            raise Unsupported("a shape without sh:message (pySHACL writes its own)")
+        return messages
+
+    def severity(self, shape: Node) -> URIRef:
+        severity = self.one(shape, sh("severity"))
+        return severity if isinstance(severity, URIRef) else sh("Violation")
+
+
+_PREFIXES = "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+
+
+def _select(pattern: str) -> str:
+    return _PREFIXES + f"SELECT ?this ?value WHERE {{ {pattern} }}" if "?value" in pattern else _PREFIXES + f"SELECT ?this WHERE {{ {pattern} }}"
+
+
+def _string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def compile_shapes(shapes: Graph) -> list[Check]:
+    """Every constraint of every shape with a target, as a SPARQL check; Unsupported if any is beyond this module."""
+    known = _NON_CONSTRAINT | _VALUE_CONSTRAINTS | _COUNT_CONSTRAINTS | _OTHER_SH
+    for predicate in set(shapes.predicates()):
+        if str(predicate).startswith(SH) and predicate not in known:
+            raise Unsupported(f"{predicate} is not compiled")
+    for node_type in set(shapes.objects(None, RDF.type)):
+        if str(node_type).startswith(SH) and node_type not in (sh("NodeShape"), sh("PropertyShape"), sh("SPARQLConstraint")):
+            raise Unsupported(f"{node_type} is not compiled")
+    compiler = _Compiler(shapes)
+    node_shapes = {s for p in (sh("targetClass"), sh("targetNode"), sh("targetSubjectsOf"), sh("targetObjectsOf")) for s in shapes.subjects(p, None)}
+    if any((s, sh("path"), None) in shapes for s in node_shapes):
+        raise Unsupported("property shapes with their own targets are not compiled")
+    checks = []
+    for shape in sorted(node_shapes, key=str):
+        checks += compiler.checks_of(shape)
+    return checks
+
+
+def run_checks(checks: list[Check], store, failing_values) -> list[tuple]:
+    """(focus, value, source shape, messages, severity) of every violation, as rdflib terms. The queries
+    run on the union of the store's graphs; sh:datatype asks `failing_values(focus, datatype, predicate,
+    inverse)` for the focus node's values (rdflib terms) that do not have the datatype."""
+    from .oxigraph_terms import to_rdflib
+
+    results = []
+    for check in checks:
+        for solution in store.query(check.query, use_default_graph_as_union=True):
+            if check.datatype:
+                failures = failing_values(solution["this"], *check.datatype)
+                if failures:
+                    focus = to_rdflib(solution["this"])
+                    results += [(focus, value, check.shape, check.messages, check.severity) for value in failures]
+            else:
+                value = to_rdflib(solution["value"]) if check.reports_value else None
+                results.append((to_rdflib(solution["this"]), value, check.shape, check.messages, check.severity))
+    return results

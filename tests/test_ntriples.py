@@ -1,0 +1,69 @@
+"""The build's N-Triples text (kg/ntriples.py) against rdflib's own serialiser: byte for byte."""
+from __future__ import annotations
+
+import pytest
+from rdflib import BNode, Literal, URIRef
+from rdflib.plugins.serializers.nt import _nt_row
+
+from conftest import REPO, load_generator
+from kg.annotations import read_corpus
+from kg.build import assemble, assemble_lines, serialise_nquads
+from kg.ntriples import TripleLines, nquads, parse_term, term
+from kg.project import open_project
+
+
+def _both(root):
+    project = open_project(root)
+    corpus = read_corpus(project.seeds, project.root)
+    graphs, origins = assemble(project, corpus)
+    lines, line_origins = assemble_lines(project, corpus)
+    return graphs, origins, lines, line_origins
+
+
+def test_the_seeds_write_the_same_bytes_as_rdflib():
+    graphs, origins, lines, line_origins = _both(REPO)
+    assert nquads(lines) == serialise_nquads(graphs)
+    assert line_origins.lines == origins.lines
+    assert {name: len(found) for name, found in lines.items()} == {str(name): len(graph) for name, graph in graphs.items()}
+
+
+def test_a_generated_corpus_writes_the_same_bytes_as_rdflib(tmp_path):
+    root = load_generator().generate(60, tmp_path / "corpus", seed=3)
+    graphs, _origins, lines, _line_origins = _both(root)
+    assert len(lines) > 60
+    assert nquads(lines) == serialise_nquads(graphs)
+
+
+@pytest.mark.parametrize("node", [
+    URIRef("https://w3id.org/kg/id/a"), BNode("b0"), Literal("plain"), Literal("quote \" and \\ and\nnewline\r"),
+    Literal("Gov.\u00a0Patrick’s “words”"), Literal("en", lang="en"), Literal(5), Literal("0.5", datatype=URIRef("http://www.w3.org/2001/XMLSchema#decimal")),
+    Literal(True),
+])
+def test_each_kind_of_term_is_written_as_rdflib_writes_it(node):
+    triple = (URIRef("urn:s"), URIRef("urn:p"), node)
+    sink = TripleLines()
+    sink.add(triple)
+    assert [line + " .\n" for line in sink.lines] == [_nt_row(triple)]
+    assert term(node) in _nt_row(triple)
+
+
+def test_an_iri_rdflib_would_refuse_is_refused():
+    with pytest.raises(ValueError):
+        term(URIRef("https://w3id.org/kg/id/not an iri"))
+
+
+def test_the_same_triple_is_kept_once():
+    sink = TripleLines()
+    sink.add((URIRef("urn:s"), URIRef("urn:p"), Literal("x")))
+    sink.add((URIRef("urn:s"), URIRef("urn:p"), Literal("x")))
+    assert len(sink) == 1
+
+
+@pytest.mark.parametrize("node", [
+    URIRef("https://w3id.org/kg/id/a"), BNode("b0"), Literal("plain"), Literal("quote \" and \\ and\nnewline\r \\n"),
+    Literal("en", lang="en"), Literal(5), Literal("0.5", datatype=URIRef("http://www.w3.org/2001/XMLSchema#decimal")),
+    Literal("x7", datatype=URIRef("http://www.w3.org/2001/XMLSchema#nonNegativeInteger")),
+])
+def test_parse_term_reads_back_what_term_wrote(node):
+    back = parse_term(term(node))
+    assert back == node and type(back) is type(node) and str(back) == str(node)
