@@ -25,15 +25,41 @@ from .graph import Origins, article_graph
 from .ntriples import TripleLines
 
 CACHE_DIR = Path("cache") / "articles"
-_CACHE_FORMAT = b"kg-article-cache-1"
+_CACHE_FORMAT = b"kg-article-cache-3"
 # The modules whose code decides an article's triples: a change to any of them is a new cache.
 _CODE = ("annotations.py", "anchoring.py", "graph.py", "ntriples.py", "prefixes.py", "vocabulary.py", "yamlfile.py", "article_stage.py")
 _PARALLEL_FROM = 64  # below this many articles, starting workers costs more than it saves
 
 
+@dataclass(frozen=True)
+class StatementSummary:
+    id: str
+    line: int
+    derived_from: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ArticleSummary:
+    """What the corpus-wide checks and the counts need of an article: cheap to cache and to load."""
+
+    id: str
+    annotation_path: str
+    text_path: Path
+    sha256: str
+    statements: tuple[StatementSummary, ...]
+    mentions: tuple[str, ...]  # the ids mentioned
+    figures: tuple[str, ...]  # the statistics quoted
+
+    @classmethod
+    def of(cls, article: Article) -> "ArticleSummary":
+        return cls(article.id, article.annotation_path, article.text_path, article.sha256,
+                   tuple(StatementSummary(s.id, s.line, tuple(s.derived_from)) for s in article.statements),
+                   tuple(m.target for m in article.mentions), tuple(f.target for f in article.figures))
+
+
 @dataclass
 class ArticleResult:
-    article: Article | None  # may come with problems: the corpus-wide checks still look at it
+    article: Article | ArticleSummary | None  # may come with problems: the corpus-wide checks still look at it
     lines: set[str] = field(default_factory=set)  # only when there are no problems
     origins: dict = field(default_factory=dict)  # node IRI -> (file, line), first note wins
     problems: list[Problem] = field(default_factory=list)
@@ -47,7 +73,7 @@ def process_article(path: Path, display: str, registry: Registry) -> ArticleResu
     origins = Origins()
     sink = TripleLines()
     article_graph(article, origins, into=sink)
-    return ArticleResult(article, sink.lines, origins.lines)
+    return ArticleResult(ArticleSummary.of(article), sink.lines, origins.lines)
 
 
 def _code_digest() -> bytes:
@@ -79,16 +105,20 @@ class ArticleCache:
     def get(self, key: str) -> ArticleResult | None:
         try:
             with open(self.directory / key, "rb") as stream:
-                result = pickle.load(stream)
-            text = result.article.text_path.read_bytes()
+                article, lines, origins = pickle.load(stream)
+            text = article.text_path.read_bytes()
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
             return None
-        return result if hashlib.sha256(text).hexdigest() == result.article.sha256 else None
+        if hashlib.sha256(text).hexdigest() != article.sha256:
+            return None
+        return ArticleResult(article, set(lines.split("\n")) if lines else set(), dict(origins))
 
     def put(self, key: str, result: ArticleResult) -> None:
         from .store import write_atomically
 
-        write_atomically(self.directory / key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+        # The lines as one string: far fewer objects to pickle and load than a set of them.
+        entry = (result.article, "\n".join(result.lines), list(result.origins.items()))
+        write_atomically(self.directory / key, pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
 
     def keep_only(self, keys: set[str]) -> None:
         """Forget entries no current article uses, so the cache does not grow with every edit."""
@@ -108,13 +138,27 @@ def _work(index: int) -> ArticleResult:
     return process_article(path, display, registry)
 
 
+def _load(cache: "ArticleCache", keys: list[str | None]) -> list[ArticleResult | None]:
+    import gc
+
+    # Loading thousands of entries allocates millions of objects, none of them garbage: without
+    # this the cyclic collector re-walks them all again and again (a third of the time).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [cache.get(key) if key else None for key in keys]
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def process_articles(jobs: list[tuple[Path, str]], registry: Registry, cache: ArticleCache | None,
                      on_file: Callable[[int, int], None] | None = None, workers: int | None = None) -> list[ArticleResult]:
     """ArticleResults for (path, display) in the order given, from the cache where possible."""
     global _shared
     report = on_file or (lambda done, total: None)
     keys = [cache.key(path, display) if cache else None for path, display in jobs]
-    results: list[ArticleResult | None] = [cache.get(key) if cache and cache.readable and key else None for key in keys]
+    results = _load(cache, keys) if cache and cache.readable else [None] * len(jobs)
     todo = [i for i, result in enumerate(results) if result is None]
     done = len(jobs) - len(todo)
     report(done, len(jobs))

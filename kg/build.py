@@ -85,25 +85,6 @@ def assemble(project: Project, corpus: Corpus) -> tuple[dict[URIRef, Graph], Ori
     return graphs, origins
 
 
-def assemble_lines(project: Project, corpus: Corpus) -> tuple[dict[str, set[str]], Origins]:
-    """`assemble`, as N-Triples text per graph IRI (kg/ntriples.py): the same triples, no Graph built."""
-    from .graph import article_graph, registry_graph
-    from .ntriples import TripleLines
-
-    origins = Origins()
-    ontology = TripleLines()
-    for triple in load_ontology(project):
-        ontology.add(triple)
-    registry = TripleLines()
-    registry_graph(corpus.registry, origins, into=registry)
-    lines = {str(V.ONTOLOGY_GRAPH): ontology.lines, str(V.REGISTRY_GRAPH): registry.lines}
-    for article in corpus.articles:
-        sink = TripleLines()
-        article_graph(article, origins, into=sink)
-        lines[str(V.article_graph(article.id))] = sink.lines
-    return lines, origins
-
-
 def read_project(project: Project, use_cache: bool = True, writable_cache: bool = True,
                  on_file: Callable[[int, int], None] | None = None) -> tuple[Corpus, dict[str, set[str]], Origins]:
     """Read, check and anchor every annotation file and emit its triples (kg/article_stage.py: cached
@@ -112,7 +93,7 @@ def read_project(project: Project, use_cache: bool = True, writable_cache: bool 
     from .article_stage import ArticleCache, process_articles
     from .errors import ProblemCollector
     from .graph import registry_graph
-    from .ntriples import TripleLines, term
+    from .ntriples import TripleLines
 
     problems = ProblemCollector()
     registry_path = project.seeds / REGISTRY_FILE
@@ -151,15 +132,6 @@ def union(graphs: dict[URIRef, Graph]) -> Graph:
     return merged
 
 
-def check_built_graphs(project: Project, graphs: dict[URIRef, Graph], origins: Origins) -> None:
-    """SHACL shapes (ontology/shapes/) and anchor offsets against the verbatim files; raise on any violation."""
-    from .shapes import check_shapes
-
-    problems = check_shapes(union(graphs), origins.lines, project.root, project.shapes)
-    if problems:
-        raise AnnotationError(problems)
-
-
 REASONERS = ("rules", "owlrl")
 
 
@@ -175,13 +147,17 @@ def reason(graphs: dict[URIRef, Graph], origins: Origins | None = None, reasoner
     return infer(list(graphs.values()), graphs[V.ONTOLOGY_GRAPH], lines)
 
 
-def reason_lines(project: Project, corpus: Corpus, lines: dict[str, set[str]], origins: Origins, reasoner: str = "rules") -> set[str]:
-    """The inferred graph as N-Triples text: the rules read the emitted text directly; owlrl (the
-    reference) gets the rdflib graphs it needs."""
-    from .ntriples import term
+def reason_lines(project: Project, lines: dict[str, set[str]], origins: Origins, reasoner: str = "rules") -> set[str]:
+    """The inferred graph as N-Triples text. The rules read the emitted text directly; owlrl, the
+    reference, gets the rdflib graphs it needs, made again from the annotations."""
+    if reasoner == "owlrl":
+        from .ntriples import term
 
-    graphs, _ = assemble(project, corpus)
-    return {f"{term(s)} {term(p)} {term(o)}" for s, p, o in reason(graphs, origins, reasoner)}
+        graphs, _ = assemble(project, read_corpus(project.seeds, project.root))
+        return {f"{term(s)} {term(p)} {term(o)}" for s, p, o in reason(graphs, origins, "owlrl")}
+    from .rules import infer_lines
+
+    return infer_lines(lines, origins.lines)
 
 
 def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Callable[[str, int, int], None],
@@ -196,8 +172,8 @@ def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Calla
                                               on_file=lambda done, total: report("reading annotations", done, total))
     report(f"reasoning ({reasoner})", 1, stages)
     with clock(f"reason ({reasoner})"):
-        lines[str(V.INFERRED_GRAPH)] = reason_lines(project, corpus, lines, origins, reasoner)
-    report("checking shapes and anchors", 3, stages)
+        lines[str(V.INFERRED_GRAPH)] = reason_lines(project, lines, origins, reasoner)
+    report("checking shapes and anchors", 2, stages)
     with clock("check shapes and anchors"):
         problems = check_triple_lines((line for graph in lines.values() for line in graph), origins.lines, project.root, project.shapes)
         if problems:

@@ -18,11 +18,29 @@ from .annotations import Article, Corpus, Entity, Mention, Registry, Statement, 
 KG, KGR, OA, SKOS = V.KG, V.KGR, V.OA, V.SKOS
 
 
+class NodeLines(dict):
+    """Node IRI -> (file, line), looked up by an rdflib term or by the IRI string alike. Keys are kept
+    as plain strings: a large build has hundreds of thousands of them, and strings are cheap to
+    cache and load (kg/article_stage.py) where URIRefs are not."""
+
+    def __contains__(self, node) -> bool:
+        return super().__contains__(str(node))
+
+    def __getitem__(self, node):
+        return super().__getitem__(str(node))
+
+    def get(self, node, default=None):
+        return super().get(str(node), default)
+
+    def setdefault(self, node, value):
+        return super().setdefault(str(node), value)
+
+
 @dataclass
 class Origins:
     """Which annotation line produced each node, to point errors found later back at the source."""
 
-    lines: dict[URIRef, tuple[str, int]] = field(default_factory=dict)
+    lines: NodeLines = field(default_factory=NodeLines)
 
     def note(self, node: URIRef, file: str, line: int) -> None:
         self.lines.setdefault(node, (file, line))

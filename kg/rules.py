@@ -15,22 +15,37 @@ If the ontology uses an axiom these rules do not cover (functional properties, k
 cardinalities, unions, ...), `unsupported_axioms()` says which, and the build falls back to owlrl so the
 answer is never different. tests/test_rules.py proves the two agree on a generated corpus;
 the benchmark does the same at 1,000 articles.
+
+Where the time goes, and why the code is shaped this way:
+
+- Most derived triples can trigger no rule at all (`x rdf:type owl:Thing`, `x schema:text "..."`):
+  no rule or check pattern can match their property or class. Only the other, "live" heads are
+  written to the store (and to the round's delta) while the rounds run to a fixpoint; the "dead"
+  ones are read off the closed store in one pass at the end (see `_liveness_updates`).
+- Terms cross between rdflib and pyoxigraph as N-Triples text both ways: creating a Python object
+  per pyoxigraph term costs more than all the reasoning; parsing text once per distinct term does not.
+- `infer_lines` takes and gives the build's N-Triples text, so no rdflib graph of the data is built.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF
+from rdflib.plugins.serializers.nt import _quoteLiteral
 
+from . import vocabulary as V
 from .errors import InconsistencyError
 from .reasoning import closure as owlrl_closure
 from .reasoning import error_messages, inconsistency_problems, is_noise
 
-_INFERRED = "urn:kg:reasoning:inferred"
 _TBOX = "urn:kg:reasoning:schema-closure"
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_DELTA = "urn:kg:reasoning:delta:"  # + the round that derived it
+_LIVE = "urn:kg:reasoning:live"
+_LIVE_PROPERTY = "urn:kg:reasoning:LiveProperty"  # every triple with this predicate can trigger a rule
+_LIVE_CLASS = "urn:kg:reasoning:LiveClass"  # every rdf:type triple with this class can
 
 # Axioms that make OWL 2 RL derive instance facts this module has no rule for.
 _UNSUPPORTED_TYPES = {
@@ -43,73 +58,109 @@ _UNSUPPORTED_PREDICATES = {
     OWL.qualifiedCardinality, OWL.propertyDisjointWith,
 }
 
+_UNSUPPORTED_QUERY = (
+    f"ASK {{ {{ ?s a ?type VALUES ?type {{ {' '.join(f'<{t}>' for t in sorted(_UNSUPPORTED_TYPES))} }} }}"
+    f" UNION {{ ?s ?predicate ?o VALUES ?predicate {{ {' '.join(f'<{p}>' for p in sorted(_UNSUPPORTED_PREDICATES))} }} }} }}")
+
 _PREFIXES = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX owl: <http://www.w3.org/2002/07/owl#>
 """
 
 
-_DELTA = "urn:kg:reasoning:delta"
-_NEXT = "urn:kg:reasoning:next"
-
-
 @dataclass(frozen=True)
 class Rule:
-    """`head` holds wherever the schema patterns and the data patterns match (and `filters` pass)."""
+    """`head` holds wherever the schema patterns and the data patterns match (and `filters` pass).
+
+    Every pattern is one triple pattern, "subject predicate object .", with no spaces inside a term;
+    `schema` may hold FILTERs on the schema's variables too. The head's predicate (and, for an
+    rdf:type head, its class) must be a constant or bound by the schema patterns: that is what lets
+    a schema match alone decide whether a head is live.
+    """
 
     head: str
-    schema: str
+    schema: tuple[str, ...]
     data: tuple[str, ...]
     filters: str = ""
 
-    def updates(self, first_round: bool) -> list[str]:
-        """Semi-naive evaluation: after the first round, one variant per data pattern, matched
-        against only the triples that are new since the previous round."""
-        if first_round:
-            return [self._insert(" ".join(self.data))]
-        variants = []
-        for i, pattern in enumerate(self.data):
-            others = " ".join(p for j, p in enumerate(self.data) if j != i)
-            variants.append(self._insert(f"GRAPH <{_DELTA}> {{ {pattern} }} {others}"))
-        return variants
+    def bodies(self, round_: int) -> list[str]:
+        """Semi-naive evaluation: in round 0 the data patterns match everything; later, one variant
+        per data pattern, that pattern matched against only the previous round's new live triples."""
+        if round_ == 0:
+            return [" ".join(self.data)]
+        return [" ".join(f"GRAPH <{_DELTA}{round_ - 1}> {{ {p} }}" if j == i else p for j, p in enumerate(self.data))
+                for i in range(len(self.data))]
 
-    def _insert(self, data: str) -> str:
-        # The head goes into the working graph, the inferred graph and the next round's delta.
-        return (f"{_PREFIXES}INSERT {{ {self.head} GRAPH <{_INFERRED}> {{ {self.head} }} GRAPH <{_NEXT}> {{ {self.head} }} }}\n"
-                f"WHERE {{ {self.schema} {data} {self.filters} FILTER NOT EXISTS {{ {self.head} }} }}")
+    def insert_live(self, body: str, delta: str, everything_live: bool = False) -> str:
+        """The new live heads, into the working graph (where patterns match) and the round's delta."""
+        condition = "true" if everything_live else _triggers(self.head)
+        return f"{_PREFIXES}INSERT {{ {self.head} GRAPH <{delta}> {{ {self.head} }} }}\nWHERE {{ {self._where(body, condition)} }}"
+
+    def construct_dead(self) -> str:
+        """The new heads that no pattern can match, read off the closed store: never written to it."""
+        _, predicate, _ = _terms_of(self.head)
+        # Over the whole store, heads with a constant predicate are ruled out faster by one anti-join
+        # with that predicate's triples than by a lookup per solution; with a variable predicate the
+        # anti-join would read every triple.
+        where = self._where(self.bodies(0)[0], f"!{_triggers(self.head)}", anti_join=not predicate.startswith("?"))
+        return f"{_PREFIXES}CONSTRUCT {{ {self.head} }}\nWHERE {{ {where} }}"
+
+    def dead_schema(self) -> str:
+        """Whether the schema lets the rule derive any dead head at all (an anti-join costs even when not)."""
+        return f"{_PREFIXES}ASK {{ {' '.join(self.schema)} FILTER(!{_triggers(self.head)}) }}"
+
+    def _where(self, body: str, condition: str, anti_join: bool = False) -> str:
+        # One flat group, so the optimizer applies the condition as soon as the schema binds its variables.
+        new = f"MINUS {{ {self.head} }}" if anti_join else f"FILTER NOT EXISTS {{ {self.head} }}"
+        return f"{' '.join(self.schema)} {body} FILTER({condition}) {self.filters} {new}"
 
 
 # The instance rules of OWL 2 RL (W3C OWL 2 Profiles, section 4.3, tables 4-6); the schema is
 # already closed, so one join per rule suffices and the rounds handle the rest.
 GENERIC_RULES = {
-    "cax-sco": Rule("?x a ?d .", "?c rdfs:subClassOf ?d . FILTER(?c != ?d)", ("?x a ?c .",)),
-    "prp-dom": Rule("?x a ?c .", "?p rdfs:domain ?c .", ("?x ?p ?y .",)),
-    "prp-rng": Rule("?y a ?c .", "?p rdfs:range ?c .", ("?x ?p ?y .",), "FILTER(!isLiteral(?y))"),
-    "prp-spo1": Rule("?x ?q ?y .", "?p rdfs:subPropertyOf ?q . FILTER(?p != ?q)", ("?x ?p ?y .",)),
-    "prp-inv1": Rule("?y ?q ?x .", "?p owl:inverseOf ?q .", ("?x ?p ?y .",), "FILTER(!isLiteral(?y))"),
-    "prp-inv2": Rule("?y ?p ?x .", "?p owl:inverseOf ?q .", ("?x ?q ?y .",), "FILTER(!isLiteral(?y))"),
-    "prp-symp": Rule("?y ?p ?x .", "?p a owl:SymmetricProperty .", ("?x ?p ?y .",), "FILTER(!isLiteral(?y))"),
-    "prp-trp": Rule("?x ?p ?z .", "?p a owl:TransitiveProperty .", ("?x ?p ?y .", "?y ?p ?z .")),
-    "cls-svf1": Rule("?u a ?r .", "?r owl:someValuesFrom ?c ; owl:onProperty ?p .", ("?u ?p ?v .", "?v a ?c .")),
-    "cls-svf2": Rule("?u a ?r .", "?r owl:someValuesFrom owl:Thing ; owl:onProperty ?p .", ("?u ?p ?v .",)),
-    "cls-hv1": Rule("?u ?p ?v .", "?r owl:hasValue ?v ; owl:onProperty ?p .", ("?u a ?r .",)),
-    "cls-hv2": Rule("?u a ?r .", "?r owl:hasValue ?v ; owl:onProperty ?p .", ("?u ?p ?v .",)),
+    "cax-sco": Rule("?x a ?d .", ("?c rdfs:subClassOf ?d .", "FILTER(?c != ?d)"), ("?x a ?c .",)),
+    "prp-dom": Rule("?x a ?c .", ("?p rdfs:domain ?c .",), ("?x ?p ?y .",)),
+    "prp-rng": Rule("?y a ?c .", ("?p rdfs:range ?c .",), ("?x ?p ?y .",), "FILTER(!isLiteral(?y))"),
+    "prp-spo1": Rule("?x ?q ?y .", ("?p rdfs:subPropertyOf ?q .", "FILTER(?p != ?q)"), ("?x ?p ?y .",)),
+    "prp-inv1": Rule("?y ?q ?x .", ("?p owl:inverseOf ?q .",), ("?x ?p ?y .",), "FILTER(!isLiteral(?y))"),
+    "prp-inv2": Rule("?y ?p ?x .", ("?p owl:inverseOf ?q .",), ("?x ?q ?y .",), "FILTER(!isLiteral(?y))"),
+    "prp-symp": Rule("?y ?p ?x .", ("?p a owl:SymmetricProperty .",), ("?x ?p ?y .",), "FILTER(!isLiteral(?y))"),
+    "prp-trp": Rule("?x ?p ?z .", ("?p a owl:TransitiveProperty .",), ("?x ?p ?y .", "?y ?p ?z .")),
+    "cls-svf1": Rule("?u a ?r .", ("?r owl:someValuesFrom ?c .", "?r owl:onProperty ?p ."), ("?u ?p ?v .", "?v a ?c .")),
+    "cls-svf2": Rule("?u a ?r .", ("?r owl:someValuesFrom owl:Thing .", "?r owl:onProperty ?p ."), ("?u ?p ?v .",)),
+    "cls-hv1": Rule("?u ?p ?v .", ("?r owl:hasValue ?v .", "?r owl:onProperty ?p ."), ("?u a ?r .",)),
+    "cls-hv2": Rule("?u a ?r .", ("?r owl:hasValue ?v .", "?r owl:onProperty ?p ."), ("?u ?p ?v .",)),
 }
 
-# owlrl's own wording, so the problems read the same whichever reasoner found them.
+
+@dataclass(frozen=True)
+class Check:
+    """A consistency rule: wherever its patterns match, the ontology and the data contradict each other."""
+
+    schema: tuple[str, ...]
+    data: tuple[str, ...]
+    message: str  # owlrl's own wording, so the problems read the same whichever reasoner found them
+
+    def query(self) -> str:
+        return f"{_PREFIXES}SELECT * WHERE {{ {' '.join(self.schema + self.data)} }}"
+
+
 CONSISTENCY_CHECKS = {
-    "cax-dw": (_PREFIXES + "SELECT ?x ?c1 ?c2 WHERE { ?c1 owl:disjointWith ?c2 . ?x a ?c1 , ?c2 . }",
-               "Disjoint classes {c1} and {c2} have a common individual {x}"),
-    "cls-nothing2": (_PREFIXES + "SELECT ?x WHERE { ?x a owl:Nothing . }",
-                     "'Nothing' class instance found: {x}"),
+    "cax-dw": Check(("?c1 owl:disjointWith ?c2 .",), ("?x a ?c1 .", "?x a ?c2 ."),
+                    "Disjoint classes {c1} and {c2} have a common individual {x}"),
+    "cls-nothing2": Check((), ("?x a owl:Nothing .",), "'Nothing' class instance found: {x}"),
 }
 
 
 def unsupported_axioms(ontology: Graph) -> list[str]:
     """The axioms in `ontology` that the fast rules do not cover (empty: the fast path is exact)."""
-    found = {f"rdf:type owl:{str(o).rsplit('#', 1)[1]}" for o in ontology.objects(None, RDF.type) if o in _UNSUPPORTED_TYPES}
-    found |= {f"owl:{str(p).rsplit('#', 1)[1]}" for p in ontology.predicates() if p in _UNSUPPORTED_PREDICATES}
+    found = {f"rdf:type owl:{_local_name(t)}" for t in _UNSUPPORTED_TYPES if (None, RDF.type, t) in ontology}
+    found |= {f"owl:{_local_name(p)}" for p in _UNSUPPORTED_PREDICATES if (None, p, None) in ontology}
     return sorted(found)
+
+
+def _local_name(iri: URIRef) -> str:
+    return str(iri).rsplit("#", 1)[1]
 
 
 def chain_rules(schema: Graph) -> dict[str, Rule]:
@@ -120,7 +171,7 @@ def chain_rules(schema: Graph) -> dict[str, Rule]:
         if not links or not all(isinstance(link, URIRef) for link in links):
             continue
         steps = tuple(f"?v{i} <{link}> ?v{i + 1} ." for i, link in enumerate(links))
-        rules[f"prp-spo2 {number} <{prop}>"] = Rule(f"?v0 <{prop}> ?v{len(links)} .", "", steps)
+        rules[f"prp-spo2 {number} <{prop}>"] = Rule(f"?v0 <{prop}> ?v{len(links)} .", (), steps)
     return rules
 
 
@@ -129,79 +180,249 @@ def tbox_inferences(ontology: Graph) -> Graph:
     return owlrl_closure(ontology)
 
 
-def _nquads(asserted: Iterable[Graph], tbox: Graph) -> bytes:
-    """The asserted triples in the default graph and the schema's closure in its own graph, as one
-    document, so a blank node shared by the ontology and its closure stays one node."""
-    from rdflib.plugins.serializers.nt import _nt_row
-    from rdflib.plugins.serializers.nquads import _nq_row
-
-    lines = [_nt_row(triple) for graph in asserted for triple in graph]
-    # owlrl's closure holds literal subjects, which N-Quads (and any store) rejects; they are noise anyway
-    lines += [_nq_row(t, URIRef(_TBOX)) for t in tbox if not isinstance(t[0], Literal) and isinstance(t[1], URIRef)]
-    return "".join(lines).encode("utf-8")
-
-
 def infer_fast(asserted: Graph | Iterable[Graph], ontology: Graph, tbox: Graph | None = None) -> tuple[Graph, list[str]]:
     """The filtered inferred graph and owlrl-style error messages, computed by the SPARQL rules.
 
     `asserted` is every asserted triple (ontology included), as one graph or several (no need to
     merge them first); `tbox` may be given when the caller has cached `tbox_inferences(ontology)`.
     """
-    import pyoxigraph as ox
-
     parts = [asserted] if isinstance(asserted, Graph) else list(asserted)
-
     tbox = tbox_inferences(ontology) if tbox is None else tbox
-    schema = ontology + tbox
-    store = ox.Store()
-    store.load(_nquads(parts, tbox), format=ox.RdfFormat.N_QUADS)
-    store.update(f"INSERT {{ GRAPH <{_INFERRED}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{_TBOX}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ ?s ?p ?o }} }} ;"
-                 f" ADD GRAPH <{_TBOX}> TO DEFAULT")
-    rules = dict(GENERIC_RULES)
-    rules.update(chain_rules(schema))
-    inferred_graph = ox.NamedNode(_INFERRED)
-    first_round = True
-    while True:
-        for rule in rules.values():
-            for update in rule.updates(first_round):
-                store.update(update)
-        first_round = False
-        store.update(f"DROP SILENT GRAPH <{_DELTA}> ; MOVE SILENT GRAPH <{_NEXT}> TO GRAPH <{_DELTA}>")
-        if not _any(store, ox.NamedNode(_DELTA)):
-            break
-    messages = sorted(set(_consistency_messages(store)) | set(error_messages(tbox)))
+    document = "".join(_ntriples(triple) for part in parts for triple in part)
+    found, messages = _reason(document, ontology, tbox)
     inferred = Graph()
-    for quad in store.quads_for_pattern(None, None, None, inferred_graph):
-        triple = (_rdflib(quad.subject), _rdflib(quad.predicate), _rdflib(quad.object))
+    terms = _Terms()
+    for line in found:
+        subject, predicate, obj = line[:-2].split(" ", 2)
+        triple = (terms[subject], terms[predicate], terms[obj])
         if not is_noise(triple):
             inferred.add(triple)
     return inferred, messages
 
 
-def _any(store, graph) -> bool:
-    return next(iter(store.quads_for_pattern(None, None, None, graph)), None) is not None
+def infer_lines(lines: dict[str, set[str]], origins: dict | None = None) -> set[str]:
+    """`infer` for graphs given as N-Triples lines ("S P O", as kg/ntriples.py writes them) keyed by
+    graph IRI: the inferred triples as such lines, without building an rdflib graph of the data."""
+    document = "".join(f"{line} .\n" for graph in lines.values() for line in graph)
+    ontology = _graph(" .\n".join(lines[str(V.ONTOLOGY_GRAPH)]) + " .\n")
+    found = _reason(document, ontology, tbox_inferences(ontology), unless_unsupported=True)
+    if found is None:
+        inferred = infer([_graph(document)], ontology, origins)
+        return {" ".join(_ntriples_term(term) for term in triple) for triple in inferred}
+    found, messages = found
+    if messages:
+        raise InconsistencyError(inconsistency_problems(messages, origins or {}))
+    terms = _Terms()
+    texts = _RdflibText(terms)
+    inferred = set()
+    for line in found:
+        subject, predicate, obj = line[:-2].split(" ", 2)
+        if not is_noise((terms[subject], terms[predicate], terms[obj])):
+            inferred.add(f"{subject} {predicate} {texts[obj]}")  # subjects and predicates: IRIs, written alike
+    return inferred
+
+
+def _reason(document: str, ontology: Graph, tbox: Graph, unless_unsupported: bool = False) -> tuple[set[str], list[str]] | None:
+    """The closure's new triples, as pyoxigraph's N-Triples lines, and owlrl-style error messages;
+    None if `unless_unsupported` and the triples hold an axiom the rules do not cover.
+
+    `document` holds the asserted triples as N-Triples; the schema's closure joins it in the same
+    load, so a blank node shared by the ontology and its closure stays one node."""
+    rules = dict(GENERIC_RULES)
+    rules.update(chain_rules(ontology + tbox))
+    # owlrl's closure holds literal subjects, which N-Quads (and any store) rejects; they are noise anyway
+    document += "".join(_ntriples(t, _TBOX) for t in tbox if not isinstance(t[0], Literal) and isinstance(t[1], URIRef))
+    store = _loaded(document)
+    if unless_unsupported and store.query(_UNSUPPORTED_QUERY):
+        return None
+    inferred = _saturate(store, rules, everything_live=False)
+    if _liveness_grew(store, rules):
+        store = _loaded(document)
+        inferred = _saturate(store, rules, everything_live=True)
+    messages = sorted(set(_consistency_messages(store)) | set(error_messages(tbox)))
+    return inferred, messages
+
+
+def _loaded(document: str):
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.load(document.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def _saturate(store, rules: dict[str, Rule], everything_live: bool) -> set[str]:
+    """Close the store under `rules` and return every triple the closure and the schema's closure
+    added, as N-Triples lines. The rounds run the live heads to a fixpoint; dead heads, which no rule
+    reads, are then read off the closed store in one pass (all of them, unless `everything_live`)."""
+    import pyoxigraph as ox
+
+    inferred = _lines(store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{_TBOX}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ ?s ?p ?o }} }}"))
+    store.update(f"ADD GRAPH <{_TBOX}> TO DEFAULT")
+    for update in _liveness_updates(rules, _LIVE):
+        store.update(update)
+    round_ = 0
+    while True:
+        delta = f"{_DELTA}{round_}"
+        for rule in rules.values():
+            for body in rule.bodies(round_):
+                store.update(rule.insert_live(body, delta, everything_live))
+        if round_:
+            store.update(f"DROP GRAPH <{_DELTA}{round_ - 1}>")
+        new = _lines(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(delta)))
+        if not new:
+            break
+        inferred |= new
+        round_ += 1
+    if not everything_live:
+        for rule in rules.values():
+            if store.query(rule.dead_schema()):
+                inferred |= _lines(store.query(rule.construct_dead()))
+    return inferred
+
+
+def _lines(triples) -> set[str]:
+    """N-Triples lines (each ending " .") of a CONSTRUCT's triples or of a dump."""
+    import pyoxigraph as ox
+
+    if not isinstance(triples, bytes):
+        triples = triples.serialize(format=ox.RdfFormat.N_TRIPLES)
+    # "\n" only: a literal may hold U+2028, which splitlines() would split on
+    return set(triples.decode("utf-8").split("\n")[:-1])
+
+
+def _liveness_updates(rules: dict[str, Rule], graph: str) -> Iterator[str]:
+    """INSERTs that mark, in `graph`, which properties and classes a triple needs to possibly match a
+    pattern of a rule or a consistency check: a triple that cannot is never read again, so it need not
+    be written where patterns look."""
+    for rule in [*rules.values(), *CONSISTENCY_CHECKS.values()]:
+        for pattern in rule.data:
+            yield _mark_live(pattern, rule.schema, graph)
+        for pattern in _triple_patterns(rule.schema):
+            yield _mark_live(pattern, (), graph)
+
+
+def _mark_live(pattern: str, schema: tuple[str, ...], graph: str) -> str:
+    _, predicate, obj = _terms_of(pattern)
+    bound = {term for p in _triple_patterns(schema) for term in _terms_of(p) if term.startswith("?")}
+    if predicate == "rdf:type" and (obj in bound or not obj.startswith("?")):
+        target = f"{obj} a <{_LIVE_CLASS}>"
+    elif predicate in bound or not predicate.startswith("?"):
+        target = f"{predicate} a <{_LIVE_PROPERTY}>"
+    else:
+        raise ValueError(f"{pattern}: a rule's predicates must be constants or bound by its schema patterns")
+    return f"{_PREFIXES}INSERT {{ GRAPH <{graph}> {{ {target} }} }} WHERE {{ {' '.join(schema)} }}"
+
+
+def _triggers(head: str) -> str:
+    """A SPARQL condition: the head, once the schema patterns are matched, is a live triple."""
+    _, predicate, obj = _terms_of(head)
+    live_property = f"EXISTS {{ GRAPH <{_LIVE}> {{ {predicate} a <{_LIVE_PROPERTY}> }} }}"
+    if predicate == "rdf:type":
+        return f"({live_property} || EXISTS {{ GRAPH <{_LIVE}> {{ {obj} a <{_LIVE_CLASS}> }} }})"
+    if predicate.startswith("?"):
+        return f"({live_property} || {predicate} = rdf:type)"  # its class may not be bound yet: count it live
+    return live_property
+
+
+def _triple_patterns(patterns: tuple[str, ...]) -> list[str]:
+    return [pattern for pattern in patterns if not pattern.startswith("FILTER")]
+
+
+def _terms_of(pattern: str) -> tuple[str, str, str]:
+    subject, predicate, obj, _ = pattern.split()
+    return subject, "rdf:type" if predicate == "a" else predicate, obj
+
+
+def _liveness_grew(store, rules: dict[str, Rule]) -> bool:
+    """Whether the rules derived schema axioms that make more triples live (never for a real
+    ontology): the triples judged dead before then may have been missed, so the caller starts over."""
+    check = f"{_LIVE}:after"
+    for update in _liveness_updates(rules, check):
+        store.update(update)
+    return bool(store.query(f"ASK {{ GRAPH <{check}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ GRAPH <{_LIVE}> {{ ?s ?p ?o }} }} }}"))
 
 
 def _consistency_messages(store) -> Iterator[str]:
-    for query, template in CONSISTENCY_CHECKS.values():
-        results = store.query(query)
+    for check in CONSISTENCY_CHECKS.values():
+        results = store.query(check.query())
         names = [variable.value for variable in results.variables]
         for solution in results:
-            yield template.format(**{name: str(_rdflib(solution[name])) for name in names})
+            yield check.message.format(**{name: str(_parse_term(str(solution[name]))) for name in names})
 
 
-def _rdflib(term):
+def _ntriples_term(term) -> str:
+    """One term as rdflib's N-Triples serialiser writes it."""
+    kind = type(term)
+    if kind is URIRef:
+        return f"<{term}>"  # pyoxigraph checks the IRI when it parses the line
+    if kind is Literal:
+        return _quoteLiteral(term)
+    if kind is BNode:
+        return f"_:{term}"
+    return _quoteLiteral(term) if isinstance(term, Literal) else term.n3()  # subclasses of rdflib's terms
+
+
+def _ntriples(triple, graph: str | None = None) -> str:
+    subject, predicate, obj = triple
+    line = f"{_ntriples_term(subject)} {_ntriples_term(predicate)} {_ntriples_term(obj)}"
+    return f"{line} <{graph}> .\n" if graph else f"{line} .\n"
+
+
+_ESCAPE = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))')
+_ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    return _ESCAPE.sub(lambda m: chr(int(m[1] or m[2], 16)) if m[3] is None else _ECHAR[m[3]], text)
+
+
+class _Terms(dict):
+    """N-Triples term text -> rdflib term, parsed once per distinct term."""
+
+    def __missing__(self, text: str):
+        term = self[text] = _parse_term(text)
+        return term
+
+
+class _RdflibText(dict):
+    """pyoxigraph's N-Triples term text -> the text rdflib writes for the same term."""
+
+    def __init__(self, terms: _Terms) -> None:
+        super().__init__()
+        self.terms = terms
+
+    def __missing__(self, text: str) -> str:
+        written = self[text] = _ntriples_term(self.terms[text])
+        return written
+
+
+def _parse_term(text: str):
+    """One term as pyoxigraph writes it in N-Triples, as rdflib would have made it."""
+    if text.startswith("<"):
+        return URIRef(text[1:-1])
+    if text.startswith("_:"):
+        return BNode(text[2:])
+    close = text.rindex('"')
+    value, suffix = _unescape(text[1:close]), text[close + 1:]
+    if suffix.startswith("@"):
+        return Literal(value, lang=suffix[1:])
+    if suffix.startswith("^^"):
+        return Literal(value, datatype=URIRef(suffix[3:-1]))
+    return Literal(value)  # xsd:string: rdflib writes plain strings without a datatype; RDF 1.1 says they are the same
+
+
+def _graph(ntriples: str) -> Graph:
+    """An rdflib graph of N-Triples text, keeping its blank node labels."""
     import pyoxigraph as ox
 
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if term.language:
-        return Literal(term.value, lang=term.language)
-    if term.datatype.value == _XSD_STRING:
-        return Literal(term.value)  # rdflib writes plain strings without a datatype; RDF 1.1 says they are the same
-    return Literal(term.value, datatype=URIRef(term.datatype.value))
+    graph = Graph()
+    terms = _Terms()
+    for triple in ox.parse(ntriples.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES):
+        graph.add((terms[str(triple.subject)], terms[str(triple.predicate)], terms[str(triple.object)]))
+    return graph
 
 
 def infer(asserted: Graph | Iterable[Graph], ontology: Graph, origins: dict | None = None) -> Graph:

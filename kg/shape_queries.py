@@ -16,6 +16,7 @@ sh:qualifiedMinCount/MaxCount, sh:node, sh:or, and sh:sparql SELECT constraints 
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -74,6 +75,7 @@ class Check:
     severity: URIRef
     reports_value: bool
     datatype: tuple[URIRef, URIRef, bool] | None = None  # (datatype, predicate, inverse): ?this are the focus nodes to test in Python
+    target: str = ""  # the sub-select of the focus nodes, as it appears in `query`
 
 
 class _Compiler:
@@ -223,10 +225,10 @@ class _Compiler:
                 raise Unsupported(f"sh:datatype {datatype} is not compiled")
             predicate = self.one(self.one(shape, sh("path")), sh("inversePath")) if inverse else self.one(shape, sh("path"))
             query = _PREFIXES + f"SELECT DISTINCT ?this WHERE {{ {target} ?this {path} ?value }}"
-            checks.append(Check(query, shape, self.messages(shape), self.severity(shape), True, (datatype, predicate, inverse)))
+            checks.append(Check(query, shape, self.messages(shape), self.severity(shape), True, (datatype, predicate, inverse), target))
         for expression in self.value_violation(shape, "?value", "?this"):
             pattern = f"{target} ?this {path} ?value . FILTER({expression})"
-            checks.append(Check(_select(pattern), shape, self.messages(shape), self.severity(shape), True))
+            checks.append(Check(_select(pattern), shape, self.messages(shape), self.severity(shape), True, target=target))
         minimum, maximum = self.integer(shape, sh("minCount")), self.integer(shape, sh("maxCount"))
         count = "(COUNT(DISTINCT ?value) AS ?count)"
         if minimum:
@@ -246,11 +248,11 @@ class _Compiler:
         return checks
 
     def check(self, shape: Node, target: str, value: str, expression: str, reports_value: bool) -> Check:
-        return Check(_select(f"{target} FILTER({expression})"), shape, self.messages(shape), self.severity(shape), reports_value)
+        return Check(_select(f"{target} FILTER({expression})"), shape, self.messages(shape), self.severity(shape), reports_value, target=target)
 
     def count_check(self, shape: Node, target: str, values: str, count: str, failing: str) -> Check:
         query = _PREFIXES + f"SELECT ?this WHERE {{ {{ SELECT ?this {count} WHERE {{ {target} {values} }} GROUP BY ?this }} FILTER({failing}) }}"
-        return Check(query, shape, self.messages(shape), self.severity(shape), False)
+        return Check(query, shape, self.messages(shape), self.severity(shape), False, target=target)
 
     def sparql_check(self, node_shape: Node, constraint: Node, target: str) -> Check:
         select = self.one(constraint, sh("select"))
@@ -268,7 +270,7 @@ class _Compiler:
         messages = self.messages(constraint, required=False) or self.messages(node_shape)
         if any(re.search(r"\{[?$]", message) for message in messages):
             raise Unsupported("message templates are not compiled")
-        return Check(query, node_shape, messages, self.severity(node_shape), reports_value)
+        return Check(query, node_shape, messages, self.severity(node_shape), reports_value, target=target)
 
     def prefixes(self, constraint: Node) -> list[tuple[str, str]]:
         found = []
@@ -321,15 +323,29 @@ def compile_shapes(shapes: Graph) -> list[Check]:
     return checks
 
 
+_FOCUS = "urn:kg:shapes:focus"
+
+
+def _with_focus_graph(check: Check, store) -> str:
+    """The check's query reading its focus nodes from a named graph, filled on first use: a node
+    shape's targets are worked out once, not once per constraint (most of the time otherwise)."""
+    if not check.target:
+        return check.query
+    graph = f"{_FOCUS}:{hashlib.sha256(check.target.encode()).hexdigest()[:16]}"
+    if not store.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
+        store.update(_PREFIXES + f"INSERT {{ GRAPH <{graph}> {{ <{_FOCUS}> <{_FOCUS}> ?this }} }} WHERE {{ {check.target} }}")
+    return check.query.replace(check.target, f"GRAPH <{graph}> {{ <{_FOCUS}> <{_FOCUS}> ?this }}")
+
+
 def run_checks(checks: list[Check], store, failing_values) -> list[tuple]:
     """(focus, value, source shape, messages, severity) of every violation, as rdflib terms. The queries
-    run on the union of the store's graphs; sh:datatype asks `failing_values(focus, datatype, predicate,
+    run on the store's default graph, which holds the data; sh:datatype asks `failing_values(focus, datatype, predicate,
     inverse)` for the focus node's values (rdflib terms) that do not have the datatype."""
     from .oxigraph_terms import to_rdflib
 
     results = []
     for check in checks:
-        for solution in store.query(check.query, use_default_graph_as_union=True):
+        for solution in store.query(_with_focus_graph(check, store)):
             if check.datatype:
                 failures = failing_values(solution["this"], *check.datatype)
                 if failures:

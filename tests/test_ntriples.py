@@ -7,7 +7,7 @@ from rdflib.plugins.serializers.nt import _nt_row
 
 from conftest import REPO, load_generator
 from kg.annotations import read_corpus
-from kg.build import assemble, assemble_lines, serialise_nquads
+from kg.build import assemble, read_project, serialise_nquads
 from kg.ntriples import TripleLines, nquads, parse_term, term
 from kg.project import open_project
 
@@ -16,7 +16,7 @@ def _both(root):
     project = open_project(root)
     corpus = read_corpus(project.seeds, project.root)
     graphs, origins = assemble(project, corpus)
-    lines, line_origins = assemble_lines(project, corpus)
+    _corpus, lines, line_origins = read_project(project, use_cache=False, writable_cache=False)
     return graphs, origins, lines, line_origins
 
 

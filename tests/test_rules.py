@@ -6,16 +6,18 @@ inferred graphs triple for triple.
 from __future__ import annotations
 
 
+import pyoxigraph as ox
 import pytest
-from rdflib import Graph, URIRef
-from rdflib.namespace import RDF
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS
+from rdflib.plugins.serializers.nt import _nt_row
 
 from kg import vocabulary as V
 from kg.annotations import read_corpus
 from kg.build import assemble, build, reason
 from kg.errors import InconsistencyError
 from kg.project import open_project
-from kg.rules import infer_fast, unsupported_axioms
+from kg.rules import _parse_term, infer, infer_fast, infer_lines, unsupported_axioms
 
 from conftest import REPO, load_generator
 
@@ -40,9 +42,77 @@ def test_same_inferences_as_owlrl_on_the_seeds(seeds_project):
 
 def test_same_inferences_as_owlrl_on_a_generated_corpus_of_100_articles(tmp_path):
     root = load_generator().generate(100, tmp_path / "corpus", seed=7)
-    graphs, _ = _graphs(root)
+    graphs, origins = _graphs(root)
     assert len(graphs) > 100
     _assert_same(graphs)
+    _assert_same_lines(graphs, origins)
+
+
+def _lines(graphs):
+    """The graphs as the build's N-Triples text: "S P O" lines keyed by graph IRI."""
+    return {str(name): {_nt_row(triple)[:-3] for triple in graph} for name, graph in graphs.items()}
+
+
+def _assert_same_lines(graphs, origins):
+    inferred = reason(graphs, origins, reasoner="rules")
+    assert infer_lines(_lines(graphs), origins.lines) == {_nt_row(triple)[:-3] for triple in inferred}
+
+
+def test_infer_lines_gives_the_same_text_as_rdflib_on_the_seeds(seeds_project):
+    _assert_same_lines(*_graphs(seeds_project))
+
+
+def test_infer_lines_falls_back_to_owlrl_and_reports_inconsistencies(mini_copy):
+    (mini_copy / "ontology" / "zz-functional.ttl").write_text(
+        "<https://w3id.org/kg/ontology#statedBy> a <http://www.w3.org/2002/07/owl#FunctionalProperty> .\n", encoding="utf-8")
+    _assert_same_lines(*_graphs(mini_copy))
+    (mini_copy / "ontology" / "zz-contradiction.ttl").write_text(
+        "<https://w3id.org/kg/id/ana-ruiz> a <https://w3id.org/kg/ontology#Organization> .\n", encoding="utf-8")
+    graphs, origins = _graphs(mini_copy)
+    with pytest.raises(InconsistencyError, match="Disjoint classes"):
+        infer_lines(_lines(graphs), origins.lines)
+
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+@pytest.mark.parametrize("node", [
+    URIRef("https://w3id.org/kg/id/a"), Literal("plain"), Literal("tab\tcontrol\x01\x7f quote \" backslash \\ newline\n\r"),
+    Literal("line\u2028separator and \u00e9 \U0001f600"), Literal("hello", lang="en-GB"), Literal("x", datatype=URIRef(XSD + "string")),
+    Literal("01", datatype=URIRef(XSD + "integer")), Literal("1.50", datatype=URIRef(XSD + "decimal")), Literal("1e3", datatype=URIRef(XSD + "double")),
+    Literal("true", datatype=URIRef(XSD + "boolean")), Literal("2024-02", datatype=URIRef(XSD + "gYearMonth")), Literal("odd", datatype=URIRef("urn:x:type")),
+])
+def test_terms_read_back_from_the_store_as_rdflib_would_make_them(node):
+    # pyoxigraph's N-Triples text must give the term its Python objects would: value, language, datatype
+    store = ox.Store()
+    store.load(_nt_row((URIRef("urn:s"), URIRef("urn:p"), node)).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    text = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()).decode("utf-8")
+    term = next(iter(store)).object
+    if isinstance(term, ox.NamedNode):
+        expected = URIRef(term.value)
+    elif term.language:
+        expected = Literal(term.value, lang=term.language)
+    elif term.datatype.value == XSD + "string":
+        expected = Literal(term.value)
+    else:
+        expected = Literal(term.value, datatype=URIRef(term.datatype.value))
+    parsed = _parse_term(text[len("<urn:s> <urn:p> "):-len(" .\n")])
+    assert (type(parsed), parsed, getattr(parsed, "datatype", None), getattr(parsed, "language", None)) == \
+        (type(expected), expected, getattr(expected, "datatype", None), getattr(expected, "language", None))
+
+
+def test_a_triple_found_dead_is_reconsidered_once_derived_axioms_make_it_live():
+    # x a A is derived (prp-dom) while A is no subclass of anything, so no rule could use it; then
+    # A rdfs:subClassOf B is derived (prp-spo1) from the data: x a B must follow all the same.
+    ex = "http://example.org/"
+    ontology = Graph().parse(data=f"""
+        <{ex}p> <{RDFS.domain}> <{ex}A> .
+        <{ex}narrower> <{RDFS.subPropertyOf}> <{RDFS.subClassOf}> .
+        """, format="nt")
+    data = Graph().parse(data=f"<{ex}x> <{ex}p> <{ex}y> .\n<{ex}A> <{ex}narrower> <{ex}B> .\n", format="nt")
+    inferred = infer([ontology, data], ontology)
+    assert (URIRef(f"{ex}x"), RDF.type, URIRef(f"{ex}A")) in inferred
+    assert (URIRef(f"{ex}x"), RDF.type, URIRef(f"{ex}B")) in inferred
 
 
 def test_rules_cover_the_projects_ontology():
