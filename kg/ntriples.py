@@ -57,20 +57,27 @@ def nquads(lines_by_graph: dict[str, set[str] | list[str]]) -> bytes:
     return "".join(out).encode("utf-8")
 
 
-_UNESCAPE = {"\\\\": "\\", "\\n": "\n", '\\"': '"', "\\r": "\r"}
+_ESCAPE = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))')
+_ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+
+
+def _unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    return _ESCAPE.sub(lambda m: chr(int(m[1] or m[2], 16)) if m[3] is None else _ECHAR[m[3]], text)
 
 
 def parse_term(text: str):
-    """The rdflib term `term()` wrote as `text` (only what `term()` writes: no other escapes)."""
+    """One N-Triples term (as `term()` or pyoxigraph writes it) as rdflib would have made it; a plain
+    string has no datatype, as rdflib writes it (RDF 1.1 says xsd:string is the same)."""
     if text.startswith("<"):
         return URIRef(text[1:-1])
     if text.startswith("_:"):
         return BNode(text[2:])
     close = text.rindex('"')
-    lexical = re.sub(r'\\[\\n"r]', lambda match: _UNESCAPE[match.group()], text[1:close])
-    rest = text[close + 1:]
-    if rest.startswith("@"):
-        return Literal(lexical, lang=rest[1:])
-    if rest.startswith("^^<"):
-        return Literal(lexical, datatype=URIRef(rest[3:-1]))
-    return Literal(lexical)
+    value, suffix = _unescape(text[1:close]), text[close + 1:]
+    if suffix.startswith("@"):
+        return Literal(value, lang=suffix[1:])
+    if suffix.startswith("^^"):
+        return Literal(value, datatype=URIRef(suffix[3:-1]))
+    return Literal(value)

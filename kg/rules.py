@@ -28,16 +28,15 @@ Where the time goes, and why the code is shaped this way:
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF
-from rdflib.plugins.serializers.nt import _quoteLiteral
 
 from . import vocabulary as V
 from .errors import InconsistencyError
+from .ntriples import parse_term, term
 from .reasoning import closure as owlrl_closure
 from .reasoning import error_messages, inconsistency_problems, is_noise
 
@@ -208,7 +207,7 @@ def infer_lines(lines: dict[str, set[str]], origins: dict | None = None) -> set[
     found = _reason(document, ontology, tbox_inferences(ontology), unless_unsupported=True)
     if found is None:
         inferred = infer([_graph(document)], ontology, origins)
-        return {" ".join(_ntriples_term(term) for term in triple) for triple in inferred}
+        return {" ".join(term(node) for node in triple) for triple in inferred}
     found, messages = found
     if messages:
         raise InconsistencyError(inconsistency_problems(messages, origins or {}))
@@ -348,42 +347,20 @@ def _consistency_messages(store) -> Iterator[str]:
         results = store.query(check.query())
         names = [variable.value for variable in results.variables]
         for solution in results:
-            yield check.message.format(**{name: str(_parse_term(str(solution[name]))) for name in names})
-
-
-def _ntriples_term(term) -> str:
-    """One term as rdflib's N-Triples serialiser writes it."""
-    kind = type(term)
-    if kind is URIRef:
-        return f"<{term}>"  # pyoxigraph checks the IRI when it parses the line
-    if kind is Literal:
-        return _quoteLiteral(term)
-    if kind is BNode:
-        return f"_:{term}"
-    return _quoteLiteral(term) if isinstance(term, Literal) else term.n3()  # subclasses of rdflib's terms
+            yield check.message.format(**{name: str(parse_term(str(solution[name]))) for name in names})
 
 
 def _ntriples(triple, graph: str | None = None) -> str:
     subject, predicate, obj = triple
-    line = f"{_ntriples_term(subject)} {_ntriples_term(predicate)} {_ntriples_term(obj)}"
+    line = f"{term(subject)} {term(predicate)} {term(obj)}"
     return f"{line} <{graph}> .\n" if graph else f"{line} .\n"
-
-
-_ESCAPE = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))')
-_ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
-
-
-def _unescape(text: str) -> str:
-    if "\\" not in text:
-        return text
-    return _ESCAPE.sub(lambda m: chr(int(m[1] or m[2], 16)) if m[3] is None else _ECHAR[m[3]], text)
 
 
 class _Terms(dict):
     """N-Triples term text -> rdflib term, parsed once per distinct term."""
 
     def __missing__(self, text: str):
-        term = self[text] = _parse_term(text)
+        term = self[text] = parse_term(text)
         return term
 
 
@@ -395,23 +372,8 @@ class _RdflibText(dict):
         self.terms = terms
 
     def __missing__(self, text: str) -> str:
-        written = self[text] = _ntriples_term(self.terms[text])
+        written = self[text] = term(self.terms[text])
         return written
-
-
-def _parse_term(text: str):
-    """One term as pyoxigraph writes it in N-Triples, as rdflib would have made it."""
-    if text.startswith("<"):
-        return URIRef(text[1:-1])
-    if text.startswith("_:"):
-        return BNode(text[2:])
-    close = text.rindex('"')
-    value, suffix = _unescape(text[1:close]), text[close + 1:]
-    if suffix.startswith("@"):
-        return Literal(value, lang=suffix[1:])
-    if suffix.startswith("^^"):
-        return Literal(value, datatype=URIRef(suffix[3:-1]))
-    return Literal(value)  # xsd:string: rdflib writes plain strings without a datatype; RDF 1.1 says they are the same
 
 
 def _graph(ntriples: str) -> Graph:

@@ -17,7 +17,8 @@ from kg.annotations import read_corpus
 from kg.build import assemble, build, reason
 from kg.errors import InconsistencyError
 from kg.project import open_project
-from kg.rules import _parse_term, infer, infer_fast, infer_lines, unsupported_axioms
+from kg.ntriples import parse_term
+from kg.rules import infer, infer_fast, infer_lines, unsupported_axioms
 
 from conftest import REPO, load_generator
 
@@ -96,7 +97,7 @@ def test_terms_read_back_from_the_store_as_rdflib_would_make_them(node):
         expected = Literal(term.value)
     else:
         expected = Literal(term.value, datatype=URIRef(term.datatype.value))
-    parsed = _parse_term(text[len("<urn:s> <urn:p> "):-len(" .\n")])
+    parsed = parse_term(text[len("<urn:s> <urn:p> "):-len(" .\n")])
     assert (type(parsed), parsed, getattr(parsed, "datatype", None), getattr(parsed, "language", None)) == \
         (type(expected), expected, getattr(expected, "datatype", None), getattr(expected, "language", None))
 
