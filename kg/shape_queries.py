@@ -325,16 +325,46 @@ def compile_shapes(shapes: Graph) -> list[Check]:
 
 _FOCUS = "urn:kg:shapes:focus"
 
+# The compiler writes class membership as one path pattern alone in its group. Evaluated per value
+# that path walks rdfs:subClassOf again each time; the classes it reaches are the same every time.
+_CLASS_PATH = re.compile(r"\{ (\?\w+) rdf:type/rdfs:subClassOf\* <([^<>\s]+)> \}")
 
-def _with_focus_graph(check: Check, store) -> str:
+
+class _ClassSets:
+    """Each class's subclasses in the store (the class itself included), to write class membership
+    as `?x rdf:type ?t VALUES ?t {...}`: the same solutions as the path, found once per class."""
+
+    def __init__(self, store):
+        self.store = store
+        self.members: dict[str, str] = {}
+        self.fresh = 0
+
+    def expand(self, text: str) -> str:
+        return _CLASS_PATH.sub(self._membership, text)
+
+    def _membership(self, match: re.Match) -> str:
+        node, cls = match.group(1), match.group(2)
+        if cls not in self.members:
+            found = [row["t"] for row in self.store.query(_PREFIXES + f"SELECT DISTINCT ?t WHERE {{ ?t rdfs:subClassOf* <{cls}> }}")]
+            # VALUES cannot hold a blank node (a restriction class): such a class keeps its path
+            named = None if any(str(node).startswith("_:") for node in found) else {cls} | {node.value for node in found}
+            self.members[cls] = " ".join(f"<{iri}>" for iri in sorted(named)) if named else ""
+        if not self.members[cls]:
+            return match.group(0)
+        self.fresh += 1
+        variable = f"?kgClass{self.fresh}"
+        return f"{{ {node} rdf:type {variable} VALUES {variable} {{ {self.members[cls]} }} }}"
+
+
+def _with_focus_graph(check: Check, store, classes: _ClassSets) -> str:
     """The check's query reading its focus nodes from a named graph, filled on first use: a node
     shape's targets are worked out once, not once per constraint (most of the time otherwise)."""
     if not check.target:
-        return check.query
+        return classes.expand(check.query)
     graph = f"{_FOCUS}:{hashlib.sha256(check.target.encode()).hexdigest()[:16]}"
     if not store.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
-        store.update(_PREFIXES + f"INSERT {{ GRAPH <{graph}> {{ <{_FOCUS}> <{_FOCUS}> ?this }} }} WHERE {{ {check.target} }}")
-    return check.query.replace(check.target, f"GRAPH <{graph}> {{ <{_FOCUS}> <{_FOCUS}> ?this }}")
+        store.update(_PREFIXES + f"INSERT {{ GRAPH <{graph}> {{ <{_FOCUS}> <{_FOCUS}> ?this }} }} WHERE {{ {classes.expand(check.target)} }}")
+    return classes.expand(check.query.replace(check.target, f"GRAPH <{graph}> {{ <{_FOCUS}> <{_FOCUS}> ?this }}"))
 
 
 def run_checks(checks: list[Check], store, failing_values) -> list[tuple]:
@@ -344,8 +374,9 @@ def run_checks(checks: list[Check], store, failing_values) -> list[tuple]:
     from .oxigraph_terms import to_rdflib
 
     results = []
+    classes = _ClassSets(store)
     for check in checks:
-        for solution in store.query(_with_focus_graph(check, store)):
+        for solution in store.query(_with_focus_graph(check, store, classes)):
             if check.datatype:
                 failures = failing_values(solution["this"], *check.datatype)
                 if failures:

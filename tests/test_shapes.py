@@ -176,6 +176,22 @@ def test_speaker_that_is_not_a_person_or_organization(mini):
     assert any("neither a person nor an organization" in p.message and "kgr:freedonia" in p.message for p in problems)
 
 
+def test_class_membership_follows_subclasses_named_or_blank(mini):
+    """sh:class through rdfs:subClassOf chains the data itself declares, to a named class and to a blank
+    one (which the compiled checks cannot list in VALUES and keep as a path): pySHACL's answer either way."""
+    root, data, origins = mini
+    for make_class in (lambda: URIRef("https://example.org/Spokesperson"), BNode):
+        broken = clone(data)
+        speaker, middle, spokesperson = KGR["freedonia"], make_class(), make_class()
+        broken.set((STATEMENT, KG.statedBy, speaker))
+        broken.add((speaker, RDF.type, spokesperson))
+        broken.add((spokesperson, RDFS.subClassOf, middle))
+        broken.add((middle, RDFS.subClassOf, KG.Person))
+        assert not [p for p in check(root, broken, origins) if "neither a person nor an organization" in p.message]
+        broken.remove((middle, RDFS.subClassOf, KG.Person))
+        assert [p for p in check(root, broken, origins) if "neither a person nor an organization" in p.message]
+
+
 def test_statistic_without_unit_and_value_points_at_the_registry(mini):
     root, data, origins = mini
     broken = clone(data)
