@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -18,7 +17,7 @@ from .errors import AnnotationError, ProjectError, Problem
 from .graph import Origins, corpus_graphs, new_graph
 from .project import Project
 from .network import offline
-from .ntriples import nquads
+from .ntriples import nquads_chunks
 from .store import Manifest, build_lock, inputs_digest, is_current, read_manifest, remove_stale_temporaries, save
 
 
@@ -239,13 +238,8 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
         _corpus, lines = _derive(project, reasoner, clock, report, use_cache=not force)
         report("writing", 3, stages)
         with clock("write"):
-            data = nquads(lines)
-            manifest = Manifest(
-                inputs_sha256=digest,
-                dataset_sha256=hashlib.sha256(data).hexdigest(),
-                graphs={name: len(lines[name]) for name in sorted(lines)},
-            )
-            save(project, data, manifest)
+            graphs = {name: len(lines[name]) for name in sorted(lines)}
+            manifest = save(project, nquads_chunks(lines), lambda dataset_sha256: Manifest(digest, dataset_sha256, graphs))
         report("done", stages, stages)
         return BuildResult(True, manifest, project.build, dict(clock.seconds))
 

@@ -8,7 +8,10 @@ written from these lines is byte-identical to one written from the Graph.
 """
 from __future__ import annotations
 
+import io
 import re
+from collections.abc import Iterable, Iterator
+from itertools import islice
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.plugins.serializers.nt import _quoteLiteral
@@ -50,11 +53,14 @@ class TripleLines:
 
 def nquads(lines_by_graph: dict[str, set[str] | list[str]]) -> bytes:
     """N-Quads, graphs in IRI order, each graph's lines sorted: the bytes kg.build.serialise_nquads writes."""
-    out: list[str] = []
+    return b"".join(nquads_chunks(lines_by_graph))
+
+
+def nquads_chunks(lines_by_graph: dict[str, set[str] | list[str]]) -> Iterator[bytes]:
+    """`nquads` a graph at a time, so a large dataset is written without all of its bytes in memory."""
     for name in sorted(lines_by_graph):
         suffix = f" <{name}> .\n"
-        out.extend(sorted(line + suffix for line in lines_by_graph[name]))
-    return "".join(out).encode("utf-8")
+        yield "".join(sorted(line + suffix for line in lines_by_graph[name])).encode("utf-8")
 
 
 _ESCAPE = re.compile(r'\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))')
@@ -81,3 +87,34 @@ def parse_term(text: str):
     if suffix.startswith("^^"):
         return Literal(value, datatype=URIRef(suffix[3:-1]))
     return Literal(value)
+
+
+def documents(lines: Iterable[str], batch: int = 20000) -> Iterator[str]:
+    """The lines ("S P O") as N-Triples documents of at most `batch` lines each."""
+    lines = iter(lines)
+    while chunk := list(islice(lines, batch)):
+        yield " .\n".join(chunk) + " .\n"
+
+
+class TextStream(io.RawIOBase):
+    """A binary file whose bytes are `chunks` encoded as UTF-8 as they are read: pyoxigraph loads a
+    large dataset from it without one string (and one bytes copy) of all of it in memory."""
+
+    def __init__(self, chunks: Iterable[str]) -> None:
+        super().__init__()
+        self._chunks = iter(chunks)
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = memoryview(chunk.encode("utf-8"))
+        size = min(len(target), len(self._pending))
+        target[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size

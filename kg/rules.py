@@ -28,15 +28,16 @@ Where the time goes, and why the code is shaped this way:
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF
 
 from . import vocabulary as V
 from .errors import InconsistencyError
-from .ntriples import parse_term, term
+from .ntriples import TextStream, documents, parse_term, term
 from .reasoning import closure as owlrl_closure
 from .reasoning import error_messages, inconsistency_problems, is_noise
 
@@ -188,7 +189,7 @@ def infer_fast(asserted: Graph | Iterable[Graph], ontology: Graph, tbox: Graph |
     parts = [asserted] if isinstance(asserted, Graph) else list(asserted)
     tbox = tbox_inferences(ontology) if tbox is None else tbox
     document = "".join(_ntriples(triple) for part in parts for triple in part)
-    found, messages = _reason(document, ontology, tbox)
+    found, messages = _reason(lambda: [document], ontology, tbox)
     inferred = Graph()
     terms = _Terms()
     for line in found:
@@ -202,11 +203,13 @@ def infer_fast(asserted: Graph | Iterable[Graph], ontology: Graph, tbox: Graph |
 def infer_lines(lines: dict[str, set[str]], origins: dict | None = None) -> set[str]:
     """`infer` for graphs given as N-Triples lines ("S P O", as kg/ntriples.py writes them) keyed by
     graph IRI: the inferred triples as such lines, without building an rdflib graph of the data."""
-    document = "".join(f"{line} .\n" for graph in lines.values() for line in graph)
+    def chunks():  # streamed: a large build never holds its whole dataset as one text
+        return documents(line for graph in lines.values() for line in graph)
+
     ontology = _graph(" .\n".join(lines[str(V.ONTOLOGY_GRAPH)]) + " .\n")
-    found = _reason(document, ontology, tbox_inferences(ontology), unless_unsupported=True)
+    found = _reason(chunks, ontology, tbox_inferences(ontology), unless_unsupported=True)
     if found is None:
-        inferred = infer([_graph(document)], ontology, origins)
+        inferred = infer([_graph("".join(chunks()))], ontology, origins)
         return {" ".join(term(node) for node in triple) for triple in inferred}
     found, messages = found
     if messages:
@@ -221,32 +224,32 @@ def infer_lines(lines: dict[str, set[str]], origins: dict | None = None) -> set[
     return inferred
 
 
-def _reason(document: str, ontology: Graph, tbox: Graph, unless_unsupported: bool = False) -> tuple[set[str], list[str]] | None:
+def _reason(documents: Callable[[], Iterable[str]], ontology: Graph, tbox: Graph, unless_unsupported: bool = False) -> tuple[set[str], list[str]] | None:
     """The closure's new triples, as pyoxigraph's N-Triples lines, and owlrl-style error messages;
     None if `unless_unsupported` and the triples hold an axiom the rules do not cover.
 
-    `document` holds the asserted triples as N-Triples; the schema's closure joins it in the same
-    load, so a blank node shared by the ontology and its closure stays one node."""
+    `documents()` gives the asserted triples as N-Triples texts, afresh at each call; the schema's
+    closure joins them in the same load, so a blank node shared by the ontology and its closure stays one node."""
     rules = dict(GENERIC_RULES)
     rules.update(chain_rules(ontology + tbox))
     # owlrl's closure holds literal subjects, which N-Quads (and any store) rejects; they are noise anyway
-    document += "".join(_ntriples(t, _TBOX) for t in tbox if not isinstance(t[0], Literal) and isinstance(t[1], URIRef))
-    store = _loaded(document)
+    schema = "".join(_ntriples(t, _TBOX) for t in tbox if not isinstance(t[0], Literal) and isinstance(t[1], URIRef))
+    store = _loaded(chain(documents(), [schema]))
     if unless_unsupported and store.query(_UNSUPPORTED_QUERY):
         return None
     inferred = _saturate(store, rules, everything_live=False)
     if _liveness_grew(store, rules):
-        store = _loaded(document)
+        store = _loaded(chain(documents(), [schema]))
         inferred = _saturate(store, rules, everything_live=True)
     messages = sorted(set(_consistency_messages(store)) | set(error_messages(tbox)))
     return inferred, messages
 
 
-def _loaded(document: str):
+def _loaded(documents: Iterable[str]):
     import pyoxigraph as ox
 
     store = ox.Store()
-    store.load(document.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    store.load(TextStream(documents), format=ox.RdfFormat.N_QUADS)
     return store
 
 

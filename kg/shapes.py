@@ -100,7 +100,6 @@ def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, in
     from .shape_queries import Unsupported, compile_shapes, run_checks
 
     project_root, shapes_dir = Path(project_root), Path(shapes_dir)
-    lines = list(lines)
     shapes, shape_files, problems = _load_shapes(shapes_dir, project_root)
     try:
         checks = compile_shapes(shapes) if len(shapes) and not problems else []
@@ -126,26 +125,35 @@ _OBVIOUSLY_FINE = {
 class _StoreData:
     """The built graph in a pyoxigraph store, with what the shapes need of it answered there."""
 
-    def __init__(self, lines: list[str], watched: set[URIRef]):
+    def __init__(self, lines: Iterable[str], watched: set[URIRef]):
         import pyoxigraph as ox
 
-        from .ntriples import parse_term
+        from .ntriples import TextStream, documents, parse_term
 
-        document = "".join(line + " .\n" for line in lines)
-        self.store = ox.Store()
-        self.store.bulk_load(document.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
         # Literals as written, for sh:datatype: pyoxigraph would give xsd:nonNegativeInteger back as xsd:integer.
         self.watched: dict[tuple, list] = {}
-        for predicate in sorted(watched):
-            # str.find runs at memory speed; a regex over every line of a large build does not
-            needle, position = f" <{predicate}> ", 0
+        needles = [f" <{predicate}> " for predicate in sorted(watched)]
+
+        def scanned(documents):
+            for document in documents:
+                self._watch(document, needles)
+                yield document
+
+        self.store = ox.Store()
+        # streamed: a large build never holds its whole dataset as one text
+        self.store.bulk_load(TextStream(scanned(documents(lines))), format=ox.RdfFormat.N_TRIPLES)
+        self.parse_term = parse_term
+
+    def _watch(self, document: str, needles: list[str]) -> None:
+        # str.find runs at memory speed; a regex over every line of a large build does not
+        for needle in needles:
+            position = 0
             while (position := document.find(needle, position)) >= 0:
                 start, end = document.rfind("\n", 0, position) + 1, document.find(" .\n", position)
                 subject, predicate_text, obj = document[start:end].split(" ", 2)
                 self.watched.setdefault((subject, predicate_text), []).append(obj)
                 self.watched.setdefault((obj, "^" + predicate_text), []).append(subject)
                 position = end
-        self.parse_term = parse_term
 
     def failing_values(self, focus, datatype: URIRef, predicate: URIRef, inverse: bool) -> list[Node]:
         from .shape_queries import has_datatype

@@ -10,7 +10,7 @@ import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,15 +46,17 @@ def inputs_digest(project: Project) -> str:
     return digest.hexdigest()
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, flush it to disk, then rename over `path`."""
+def write_atomically(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write to a temporary file beside `path`, flush it to disk, then rename over `path`.
+    `data` may come in chunks, so a large file need not be in memory all at once."""
     import tempfile  # here, not at the top: the cold `kg query` path imports this module but writes nothing
 
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            for chunk in [data] if isinstance(data, bytes) else data:
+                stream.write(chunk)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
@@ -123,13 +125,23 @@ def _seen_unchanged(project: Project, dataset: Path, manifest: Manifest) -> bool
         return False
 
 
-def save(project: Project, dataset: bytes, manifest: Manifest) -> None:
-    """Dataset first, manifest last: a build killed in between leaves a manifest that no longer matches.
-    Then the dataset file's identity, so later checks can skip hashing it (see _seen_unchanged)."""
-    write_atomically(project.build / DATASET_FILE, dataset)
+def save(project: Project, dataset: Iterable[bytes], manifest_for: Callable[[str], Manifest]) -> Manifest:
+    """Dataset first (from its chunks, hashed as they are written), manifest last: a build killed in
+    between leaves a manifest that no longer matches. Then the dataset file's identity, so later
+    checks can skip hashing it (see _seen_unchanged). `manifest_for(dataset_sha256)` makes the manifest."""
+    digest = hashlib.sha256()
+
+    def hashed(chunks: Iterable[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            digest.update(chunk)
+            yield chunk
+
+    write_atomically(project.build / DATASET_FILE, hashed(dataset))
+    manifest = manifest_for(digest.hexdigest())
     write_atomically(project.build / MANIFEST_FILE, manifest.to_json().encode())
     seen = {"dataset_sha256": manifest.dataset_sha256, "identity": _identity(project.build / DATASET_FILE)}
     write_atomically(project.build / SEEN_FILE, json.dumps(seen).encode())
+    return manifest
 
 
 def dataset_path(project: Project) -> Path:

@@ -128,3 +128,36 @@ def test_a_dataset_changed_in_place_is_not_current_even_at_the_same_size(mini_co
     assert not is_current(project)
     assert build(project).rebuilt
     assert is_current(project)
+
+
+def test_the_manifest_describes_the_dataset_written_in_chunks(mini_project):
+    """The dataset is written a graph at a time and hashed as it goes: the manifest's digest and
+    counts are those of the file on disk."""
+    import hashlib
+
+    project = open_project(mini_project)
+    manifest = read_manifest(project)
+    data = dataset_path(project).read_bytes()
+    assert manifest.dataset_sha256 == hashlib.sha256(data).hexdigest()
+    graphs = {}
+    for line in data.decode("utf-8").split(" .\n")[:-1]:
+        name = line.rsplit(" ", 1)[1][1:-1]
+        graphs[name] = graphs.get(name, 0) + 1
+    assert manifest.graphs == graphs
+
+
+def test_a_write_that_fails_midway_leaves_the_old_file_and_no_temporary(tmp_path):
+    from kg.store import write_atomically
+
+    target = tmp_path / "dataset.nq"
+    write_atomically(target, [b"old ", b"bytes"])
+    assert target.read_bytes() == b"old bytes"
+
+    def failing():
+        yield b"half of the new"
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        write_atomically(target, failing())
+    assert target.read_bytes() == b"old bytes"
+    assert [p.name for p in tmp_path.iterdir()] == ["dataset.nq"]

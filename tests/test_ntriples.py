@@ -67,3 +67,26 @@ def test_the_same_triple_is_kept_once():
 def test_parse_term_reads_back_what_term_wrote(node):
     back = parse_term(term(node))
     assert back == node and type(back) is type(node) and str(back) == str(node)
+
+
+def test_documents_and_text_stream_load_what_one_document_loads():
+    """The build streams its lines into pyoxigraph in batches (no text of the whole dataset): the store
+    gets the same triples, non-ASCII and multi-byte characters split across reads included."""
+    import io
+
+    import pyoxigraph as ox
+
+    from kg.ntriples import TextStream, documents
+
+    lines = [f'<https://w3id.org/kg/id/s{n}> <https://w3id.org/kg/id/p> "Gov.\u00a0Patrick’s “{n}” 𝄞"' for n in range(2500)]
+    batches = list(documents(lines, batch=1000))
+    assert [batch.count(" .\n") for batch in batches] == [1000, 1000, 500]
+    assert "".join(batches) == "".join(line + " .\n" for line in lines)
+    assert list(documents([])) == []
+    stream = TextStream(batches)
+    assert b"".join(iter(lambda: stream.read(7), b"")) == "".join(batches).encode("utf-8")  # 7 bytes: splits characters
+    streamed, whole = ox.Store(), ox.Store()
+    streamed.bulk_load(TextStream(documents(lines, batch=333)), format=ox.RdfFormat.N_TRIPLES)
+    whole.load("".join(batches).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    assert set(map(str, streamed)) == set(map(str, whole)) and len(whole) == 2500
+    assert isinstance(TextStream([]), io.RawIOBase) and TextStream([]).read() == b""
