@@ -8,7 +8,6 @@ written from these lines is byte-identical to one written from the Graph.
 """
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterable, Iterator
 from itertools import islice
@@ -95,26 +94,3 @@ def documents(lines: Iterable[str], batch: int = 20000) -> Iterator[str]:
     while chunk := list(islice(lines, batch)):
         yield " .\n".join(chunk) + " .\n"
 
-
-class TextStream(io.RawIOBase):
-    """A binary file whose bytes are `chunks` encoded as UTF-8 as they are read: pyoxigraph loads a
-    large dataset from it without one string (and one bytes copy) of all of it in memory."""
-
-    def __init__(self, chunks: Iterable[str]) -> None:
-        super().__init__()
-        self._chunks = iter(chunks)
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target) -> int:
-        while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._pending = memoryview(chunk.encode("utf-8"))
-        size = min(len(target), len(self._pending))
-        target[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size

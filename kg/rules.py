@@ -37,7 +37,8 @@ from rdflib.namespace import OWL, RDF
 
 from . import vocabulary as V
 from .errors import InconsistencyError
-from .ntriples import TextStream, documents, parse_term, term
+from .ntriples import documents, parse_term, term
+from .streams import ChunkStream
 from .reasoning import closure as owlrl_closure
 from .reasoning import error_messages, inconsistency_problems, is_noise
 
@@ -249,7 +250,7 @@ def _loaded(documents: Iterable[str]):
     import pyoxigraph as ox
 
     store = ox.Store()
-    store.load(TextStream(documents), format=ox.RdfFormat.N_QUADS)
+    store.load(ChunkStream(documents), format=ox.RdfFormat.N_QUADS)
     return store
 
 

@@ -128,7 +128,8 @@ class _StoreData:
     def __init__(self, lines: Iterable[str], watched: set[URIRef]):
         import pyoxigraph as ox
 
-        from .ntriples import TextStream, documents, parse_term
+        from .ntriples import documents, parse_term
+        from .streams import ChunkStream
 
         # Literals as written, for sh:datatype: pyoxigraph would give xsd:nonNegativeInteger back as xsd:integer.
         self.watched: dict[tuple, list] = {}
@@ -141,7 +142,7 @@ class _StoreData:
 
         self.store = ox.Store()
         # streamed: a large build never holds its whole dataset as one text
-        self.store.bulk_load(TextStream(scanned(documents(lines))), format=ox.RdfFormat.N_TRIPLES)
+        self.store.bulk_load(ChunkStream(scanned(documents(lines))), format=ox.RdfFormat.N_TRIPLES)
         self.parse_term = parse_term
 
     def _watch(self, document: str, needles: list[str]) -> None:

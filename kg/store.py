@@ -150,5 +150,6 @@ def dataset_path(project: Project) -> Path:
 
 def oxigraph_store_path(project: Project, manifest: Manifest) -> Path:
     """The on-disk pyoxigraph store of this build's dataset (kg/oxigraph_engine.py): named by the
-    dataset's digest, so the store of another build is never taken for this one."""
-    return project.build / f"oxigraph-{manifest.dataset_sha256[:32]}"
+    dataset's digest, so the store of another build is never taken for this one, and by the store's
+    layout (v2: the default graph holds the merge of the named graphs), so neither is an older kind of store."""
+    return project.build / f"oxigraph-v2-{manifest.dataset_sha256[:32]}"

@@ -76,17 +76,18 @@ def test_documents_and_text_stream_load_what_one_document_loads():
 
     import pyoxigraph as ox
 
-    from kg.ntriples import TextStream, documents
+    from kg.ntriples import documents
+    from kg.streams import ChunkStream
 
     lines = [f'<https://w3id.org/kg/id/s{n}> <https://w3id.org/kg/id/p> "Gov.\u00a0Patrick’s “{n}” 𝄞"' for n in range(2500)]
     batches = list(documents(lines, batch=1000))
     assert [batch.count(" .\n") for batch in batches] == [1000, 1000, 500]
     assert "".join(batches) == "".join(line + " .\n" for line in lines)
     assert list(documents([])) == []
-    stream = TextStream(batches)
+    stream = ChunkStream(batches)
     assert b"".join(iter(lambda: stream.read(7), b"")) == "".join(batches).encode("utf-8")  # 7 bytes: splits characters
     streamed, whole = ox.Store(), ox.Store()
-    streamed.bulk_load(TextStream(documents(lines, batch=333)), format=ox.RdfFormat.N_TRIPLES)
+    streamed.bulk_load(ChunkStream(documents(lines, batch=333)), format=ox.RdfFormat.N_TRIPLES)
     whole.load("".join(batches).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
     assert set(map(str, streamed)) == set(map(str, whole)) and len(whole) == 2500
-    assert isinstance(TextStream([]), io.RawIOBase) and TextStream([]).read() == b""
+    assert isinstance(ChunkStream([]), io.RawIOBase) and ChunkStream([]).read() == b""
