@@ -18,7 +18,7 @@ from .graph import Origins, corpus_graphs, new_graph
 from .project import Project
 from .network import offline
 from .ntriples import nquads_chunks
-from .store import Manifest, build_lock, inputs_digest, is_current, read_manifest, remove_stale_temporaries, save
+from .store import Manifest, build_lock, dataset_intact, inputs_digest, is_current, read_manifest, remove_stale_temporaries, save, save_manifest
 
 
 class _StageClock:
@@ -160,15 +160,20 @@ def reason_lines(project: Project, lines: dict[str, set[str]], origins: Origins,
 
 
 def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Callable[[str, int, int], None],
-            writable_cache: bool = True, use_cache: bool = True) -> tuple[Corpus, dict[str, set[str]]]:
-    """The corpus, and every graph of the dataset, the inferred one included, as N-Triples text;
-    raise on any problem."""
+            writable_cache: bool = True, use_cache: bool = True,
+            unchanged: Callable[[str], bool] = lambda derivation: False) -> tuple[Corpus, dict[str, set[str]] | None, str]:
+    """The corpus, every graph of the dataset (the inferred one included) as N-Triples text, and the
+    digest of what they derive from; raise on any problem. If `unchanged(digest)` says the last build
+    derived from the same, the graphs are None: reasoning and the checks would only repeat it."""
     from .shapes import check_triple_lines
 
     stages = 4
     with clock("read, anchor and emit articles"):
         corpus, lines, origins = read_project(project, use_cache, writable_cache,
                                               on_file=lambda done, total: report("reading annotations", done, total))
+        derivation = derivation_digest(project, lines, reasoner)
+    if unchanged(derivation):
+        return corpus, None, derivation
     report(f"reasoning ({reasoner})", 1, stages)
     with clock(f"reason ({reasoner})"):
         lines[str(V.INFERRED_GRAPH)] = reason_lines(project, lines, origins, reasoner)
@@ -177,13 +182,31 @@ def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Calla
         problems = check_triple_lines((line for graph in lines.values() for line in graph), origins.lines, project.root, project.shapes)
         if problems:
             raise AnnotationError(problems)
-    return corpus, lines
+    return corpus, lines, derivation
+
+
+def derivation_digest(project: Project, lines: dict[str, set[str]], reasoner: str) -> str:
+    """A digest of everything the inferred graph and the checks depend on: every asserted triple (the
+    ontology's, the registry's, each article's, with its text's checksum), the shapes, the reasoner and
+    kg's own code. An edit that changes none of them (a comment, the layout of a YAML file) changes no
+    triple of the dataset."""
+    import hashlib
+
+    digest = hashlib.sha256(f"kg-derivation-1 {reasoner}\n".encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    for path in sorted(project.shapes.glob("*.ttl")):
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    for name in sorted(lines):
+        digest.update(f"\0graph {name}\n".encode())
+        digest.update("\n".join(sorted(lines[name])).encode("utf-8"))
+    return digest.hexdigest()
 
 
 def validate_project(project: Project, allow_network: bool = False) -> Corpus:
     """Everything `kg build` checks — annotations, OWL consistency, shapes, anchors — without writing anything."""
     with offline(allow_network):
-        corpus, _lines = _derive(project, "rules", _StageClock(), lambda stage, done, total: None, writable_cache=False)
+        corpus, _lines, _derivation = _derive(project, "rules", _StageClock(), lambda stage, done, total: None, writable_cache=False)
     return corpus
 
 
@@ -235,11 +258,22 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
         clock = _StageClock()
         digest = inputs_digest(project)
         stages = 4
-        _corpus, lines = _derive(project, reasoner, clock, report, use_cache=not force)
+
+        def unchanged(derivation: str) -> bool:
+            # the same triples as the last build: its dataset stands (if it is still the file it wrote)
+            return (not force and manifest is not None and manifest.derivation_sha256 == derivation
+                    and dataset_intact(project, manifest))
+
+        _corpus, lines, derivation = _derive(project, reasoner, clock, report, use_cache=not force, unchanged=unchanged)
+        if lines is None:
+            manifest = replace(manifest, inputs_sha256=digest)
+            save_manifest(project, manifest)
+            report("done", stages, stages)
+            return BuildResult(True, manifest, project.build, dict(clock.seconds))
         report("writing", 3, stages)
         with clock("write"):
             graphs = {name: len(lines[name]) for name in sorted(lines)}
-            manifest = save(project, nquads_chunks(lines), lambda dataset_sha256: Manifest(digest, dataset_sha256, graphs))
+            manifest = save(project, nquads_chunks(lines), lambda dataset_sha256: Manifest(digest, dataset_sha256, graphs, derivation))
         report("done", stages, stages)
         return BuildResult(True, manifest, project.build, dict(clock.seconds))
 

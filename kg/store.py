@@ -28,10 +28,13 @@ class Manifest:
     inputs_sha256: str
     dataset_sha256: str
     graphs: dict[str, int]  # graph IRI -> triple count
+    # digest of what the dataset is derived from: every asserted triple, the shapes and kg's code (build.py)
+    derivation_sha256: str = ""
 
     def to_json(self) -> str:
         return json.dumps(
-            {"format": FORMAT_VERSION, "inputs_sha256": self.inputs_sha256, "dataset_sha256": self.dataset_sha256, "graphs": self.graphs},
+            {"format": FORMAT_VERSION, "inputs_sha256": self.inputs_sha256, "dataset_sha256": self.dataset_sha256, "graphs": self.graphs,
+             "derivation_sha256": self.derivation_sha256},
             indent=2,
             sort_keys=True,
         ) + "\n"
@@ -90,7 +93,7 @@ def read_manifest(project: Project) -> Manifest | None:
         data = json.loads((project.build / MANIFEST_FILE).read_text(encoding="utf-8"))
         if data.get("format") != FORMAT_VERSION:
             return None
-        return Manifest(data["inputs_sha256"], data["dataset_sha256"], dict(data["graphs"]))
+        return Manifest(data["inputs_sha256"], data["dataset_sha256"], dict(data["graphs"]), str(data.get("derivation_sha256", "")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -99,6 +102,11 @@ def is_current(project: Project, manifest: Manifest | None = None) -> bool:
     manifest = manifest or read_manifest(project)
     if manifest is None or manifest.inputs_sha256 != inputs_digest(project):
         return False
+    return dataset_intact(project, manifest)
+
+
+def dataset_intact(project: Project, manifest: Manifest) -> bool:
+    """Whether the dataset file is the one the manifest describes."""
     dataset = project.build / DATASET_FILE
     if _seen_unchanged(project, dataset, manifest):
         return True
@@ -142,6 +150,11 @@ def save(project: Project, dataset: Iterable[bytes], manifest_for: Callable[[str
     seen = {"dataset_sha256": manifest.dataset_sha256, "identity": _identity(project.build / DATASET_FILE)}
     write_atomically(project.build / SEEN_FILE, json.dumps(seen).encode())
     return manifest
+
+
+def save_manifest(project: Project, manifest: Manifest) -> None:
+    """A new manifest for the dataset already on disk (the inputs changed, the dataset did not)."""
+    write_atomically(project.build / MANIFEST_FILE, manifest.to_json().encode())
 
 
 def dataset_path(project: Project) -> Path:

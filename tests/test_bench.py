@@ -51,6 +51,8 @@ def test_benchmark_runs_end_to_end(tmp_path):
                      "saved queries p50", "who-cited-boston-pilot-figures", "cold kg query", "identical inferred graphs: True"):
         assert expected in completed.stdout
     figures = json.loads(report_file.read_text())["sizes"]["4"]
-    assert figures["rebuild"]["rebuilt"] is True
+    assert figures["rebuild"]["rebuilt"] is True and not any(s.startswith("reason") for s in figures["rebuild"]["stages"])
+    assert figures["rebuild_claim"]["rebuilt"] is True and any(s.startswith("reason") for s in figures["rebuild_claim"]["stages"])
+    assert "one claim reworded" in completed.stdout
     assert figures["reasoning"]["identical"] is True
     assert figures["build"]["asserted"] > 0 and figures["build"]["inferred"] > 0

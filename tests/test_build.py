@@ -161,3 +161,48 @@ def test_a_write_that_fails_midway_leaves_the_old_file_and_no_temporary(tmp_path
         write_atomically(target, failing())
     assert target.read_bytes() == b"old bytes"
     assert [p.name for p in tmp_path.iterdir()] == ["dataset.nq"]
+
+
+def _reasoned(result) -> bool:
+    return any(stage.startswith("reason") for stage in result.stages)
+
+
+def test_an_edit_that_changes_no_triple_keeps_the_dataset_without_reasoning_again(mini_copy):
+    project = open_project(mini_copy)
+    first = build(project)
+    assert _reasoned(first)
+    before = os.stat(dataset_path(project))
+    note = mini_copy / "seeds" / "note.yaml"
+    note.write_text(note.read_text(encoding="utf-8") + "# a comment changes the file, not one triple\n", encoding="utf-8")
+    result = build(project)
+    assert result.rebuilt and not _reasoned(result)
+    after = os.stat(dataset_path(project))
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert result.manifest.dataset_sha256 == first.manifest.dataset_sha256 and result.manifest.graphs == first.manifest.graphs
+    assert result.manifest.inputs_sha256 != first.manifest.inputs_sha256 and is_current(project)
+    assert build(project).rebuilt is False
+
+
+def test_an_edit_that_changes_a_triple_or_a_shape_is_reasoned_and_checked_again(mini_copy):
+    project = open_project(mini_copy)
+    first = build(project)
+    note = mini_copy / "seeds" / "note.yaml"
+    note.write_text(note.read_text(encoding="utf-8").replace("The town's pilot works well.", "The pilot works."), encoding="utf-8")
+    changed = build(project)
+    assert _reasoned(changed) and changed.manifest.dataset_sha256 != first.manifest.dataset_sha256
+    shapes = mini_copy / "ontology" / "shapes" / "kg-shapes.ttl"
+    shapes.write_text(shapes.read_text(encoding="utf-8") + "\n# a new comment: the shapes are read again\n", encoding="utf-8")
+    assert _reasoned(build(project))
+    assert _reasoned(build(project, force=True))
+
+
+def test_a_damaged_dataset_is_rebuilt_even_when_no_triple_changed(mini_copy):
+    project = open_project(mini_copy)
+    first = build(project)
+    dataset = dataset_path(project)
+    good = dataset.read_bytes()
+    dataset.write_bytes(good.replace(b"Lee Park", b"Lee Pork"))
+    note = mini_copy / "seeds" / "note.yaml"
+    note.write_text(note.read_text(encoding="utf-8") + "# comment\n", encoding="utf-8")
+    result = build(project)
+    assert _reasoned(result) and dataset.read_bytes() == good and result.manifest.dataset_sha256 == first.manifest.dataset_sha256
