@@ -114,13 +114,19 @@ def on_disk(monkeypatch):
     monkeypatch.setattr("kg.oxigraph_engine.IN_MEMORY_UP_TO", 0)
 
 
-def test_a_small_dataset_is_queried_from_memory_without_a_store_on_disk(mini_copy):
+@pytest.fixture
+def in_memory(monkeypatch):
+    """Every dataset counts as small: queries load it into memory."""
+    monkeypatch.setattr("kg.oxigraph_engine.IN_MEMORY_UP_TO", 1 << 30)
+
+
+def test_a_small_dataset_is_queried_from_memory_without_a_store_on_disk(mini_copy, in_memory):
     result = kg(mini_copy, "query", "statements-by", "--param", "speaker=lee-park", "--format", "csv")
     assert result.exit_code == 0 and result.stdout.count("\n") == 3, result.output
     assert not list((mini_copy / "build").glob("*oxigraph-*"))
 
 
-def test_a_small_dataset_changed_in_place_is_rebuilt_not_queried(mini_copy):
+def test_a_small_dataset_changed_in_place_is_rebuilt_not_queried(mini_copy, in_memory):
     assert kg(mini_copy, "build").exit_code == 0
     dataset = mini_copy / "build" / "dataset.nq"
     data = dataset.read_bytes()
@@ -305,8 +311,7 @@ def test_each_triple_counts_once_however_many_graphs_hold_it(mini_copy, monkeypa
     """The default graph is the RDF merge of the named graphs, as rdflib has it: a triple that several
     graphs hold (the ontology's and the inferred graph's class declarations, an entity's aliases restated
     by each article) is one solution, on the in-memory store and on the on-disk one alike."""
-    if storage == "disk":
-        monkeypatch.setattr("kg.oxigraph_engine.IN_MEMORY_UP_TO", 0)
+    monkeypatch.setattr("kg.oxigraph_engine.IN_MEMORY_UP_TO", 0 if storage == "disk" else 1 << 30)
     (mini_copy / "queries" / "every-triple.rq").write_text(
         "#+ name: every-triple\n#+ summary: Every triple of the default graph, repeats included.\n\n"
         "SELECT ?s ?p ?o WHERE { ?s ?p ?o }\n", encoding="utf-8")
