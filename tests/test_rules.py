@@ -161,7 +161,9 @@ def test_owlrl_reasoner_builds_the_same_dataset(mini_copy, tmp_path):
     fast_bytes = (project.build / "dataset.nq").read_bytes()
     reference = build(project, force=True, reasoner="owlrl")
     assert (project.build / "dataset.nq").read_bytes() == fast_bytes
-    assert fast.manifest == reference.manifest
+    # the same dataset, graphs and inputs (the derivation digest names the reasoner, so it differs)
+    assert (fast.manifest.dataset_sha256, fast.manifest.graphs, fast.manifest.inputs_sha256) == \
+        (reference.manifest.dataset_sha256, reference.manifest.graphs, reference.manifest.inputs_sha256)
 
 
 def test_data_that_brings_an_uncovered_axiom_falls_back_to_owlrl(mini_project):
