@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from .deadline import within
@@ -48,7 +49,7 @@ def run_saved_query(project: Project, name: str, given: dict[str, str], on_build
     return select(open_store(project, on_build, allow_network), query, values, timeout)
 
 
-# Bytes of N-Quads that load (and merge, see _MERGE) into memory faster than an on-disk store opens
+# Bytes of N-Quads that load (and merge, see _fill) into memory faster than an on-disk store opens
 # (about 60 ms, whatever its size). Measured: the seeds' 2.5 MB take longer in memory (cold query median
 # 258 ms against 172 ms from disk), a test fixture's few kilobytes much less.
 IN_MEMORY_UP_TO = 256 * 1024
@@ -84,37 +85,17 @@ def _in_memory(project: Project, dataset_sha256: str):
     import pyoxigraph
 
     try:
-        with open(dataset_path(project), "rb") as stream:
-            data = stream.read(IN_MEMORY_UP_TO + 1)
+        if os.stat(dataset_path(project)).st_size > IN_MEMORY_UP_TO:
+            return None
+        data = dataset_path(project).read_bytes()
     except OSError:
         return None
-    if len(data) > IN_MEMORY_UP_TO or hashlib.sha256(data).hexdigest() != dataset_sha256:
+    if hashlib.sha256(data).hexdigest() != dataset_sha256:
         return None
     store = pyoxigraph.Store()
     # lenient (no IRI re-validation): kg wrote and checked every term, and the digest says this is that file
-    store.load(data, format=pyoxigraph.RdfFormat.N_QUADS, lenient=True)
-    store.update(_MERGE)
+    _fill(store, data, lenient=True)
     return store
-
-
-# The default graph the queries read: every triple of every named graph, once (the RDF merge, as rdflib
-# has it). pyoxigraph's union default graph repeats a triple once per graph holding it: an entity's
-# aliases restated by every article that mentions it multiply every join through them.
-_MERGE = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
-_GRAPH_NAME = re.compile(rb" <[^<>\s]*> \.\n")
-
-
-def _merged_triples(path: Path, chunk_size: int = 1 << 24):
-    """The dataset's quads as N-Triples (graph names cut off), read and cut a chunk of lines at a time."""
-    with open(path, "rb") as stream:
-        rest = b""
-        while chunk := stream.read(chunk_size):
-            chunk = rest + chunk
-            end = chunk.rfind(b"\n") + 1
-            rest = chunk[end:]
-            yield _GRAPH_NAME.sub(b" .\n", chunk[:end])
-        if rest:
-            yield _GRAPH_NAME.sub(b" .\n", rest)
 
 
 def load_store(path: Path):
@@ -122,10 +103,32 @@ def load_store(path: Path):
     import pyoxigraph
 
     store = pyoxigraph.Store()
-    with open(path, "rb") as stream:
-        store.bulk_load(stream, format=pyoxigraph.RdfFormat.N_QUADS)
-    store.update(_MERGE)
+    _fill(store, Path(path).read_bytes())
     return store
+
+
+# The default graph the queries read: every triple of every named graph, once (the RDF merge, as rdflib
+# has it). pyoxigraph's union default graph repeats a triple once per graph holding it: an entity's
+# aliases restated by every article that mentions it multiply every join through them.
+_GRAPH_NAME = re.compile(rb" <[^<>\s]*> \.\n")
+
+
+def _fill(store, data: bytes, lenient: bool = False) -> None:
+    """The dataset's quads into their named graphs, then the same lines with the graph names cut off
+    into the default graph, where a triple held by several graphs is stored once."""
+    import pyoxigraph
+
+    store.bulk_load(data, format=pyoxigraph.RdfFormat.N_QUADS, lenient=lenient)
+    store.bulk_load(ChunkStream(_without_graph_names(data)), format=pyoxigraph.RdfFormat.N_TRIPLES, lenient=lenient)
+
+
+def _without_graph_names(data: bytes, chunk_size: int = 1 << 24) -> Iterator[bytes]:
+    """The N-Quads lines of `data` as N-Triples, a chunk of whole lines at a time."""
+    start = 0
+    while start < len(data):
+        end = data.rfind(b"\n", start, start + chunk_size) + 1 or len(data)  # whole lines only
+        yield _GRAPH_NAME.sub(b" .\n", data[start:end])
+        start = end
 
 
 def _create_store(project: Project, dataset_sha256: str, path: Path) -> bool:
@@ -146,9 +149,8 @@ def _create_store(project: Project, dataset_sha256: str, path: Path) -> bool:
         temporary = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=project.build))
         try:
             store = pyoxigraph.Store(str(temporary))
-            store.bulk_load(data, format=pyoxigraph.RdfFormat.N_QUADS)
+            _fill(store, data, lenient=True)  # lenient: the digest above says kg wrote and checked every term
             del data
-            store.bulk_load(ChunkStream(_merged_triples(dataset_path(project))), format=pyoxigraph.RdfFormat.N_TRIPLES)
             store.optimize()
             store.flush()
             del store  # closes it
@@ -216,7 +218,7 @@ def _evaluate(store, query: SavedQuery, text: str, insertion: tuple) -> QueryRes
     import pyoxigraph
 
     try:
-        solutions = store.query(text)  # the default graph: the merge of the named graphs (see _MERGE)
+        solutions = store.query(text)  # the default graph: the merge of the named graphs (see _fill)
         if not isinstance(solutions, pyoxigraph.QuerySolutions):
             kind = "ASK" if isinstance(solutions, pyoxigraph.QueryBoolean) else "CONSTRUCT or DESCRIBE"
             raise QueryError(Problem(query.display, None, None, f"saved queries must be SELECT queries, not {kind}", "rewrite it as SELECT", "query"))

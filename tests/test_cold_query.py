@@ -332,3 +332,14 @@ def test_each_triple_counts_once_however_many_graphs_hold_it(mini_copy, monkeypa
 
     assert sorted(map(comparable, rows["oxigraph"])) == sorted(map(comparable, rows["rdflib"]))
     assert list((mini_copy / "build").glob("oxigraph-v2-*")) if storage == "disk" else not list((mini_copy / "build").glob("*oxigraph-*"))
+
+
+def test_the_default_graph_is_cut_from_the_quads_a_chunk_of_whole_lines_at_a_time(seeds_project):
+    from kg.oxigraph_engine import _without_graph_names
+
+    data = dataset_path(open_project(seeds_project)).read_bytes()
+    whole = b"".join(line.rsplit(b" ", 2)[0] + b" .\n" for line in data.splitlines())
+    for chunk_size in (97, 4096, 1 << 24):
+        chunks = list(_without_graph_names(data, chunk_size))
+        assert b"".join(chunks) == whole
+        assert all(chunk.endswith(b" .\n") for chunk in chunks)
