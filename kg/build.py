@@ -146,17 +146,18 @@ def reason(graphs: dict[URIRef, Graph], origins: Origins | None = None, reasoner
     return infer(list(graphs.values()), graphs[V.ONTOLOGY_GRAPH], lines)
 
 
-def reason_lines(project: Project, lines: dict[str, set[str]], origins: Origins, reasoner: str = "rules") -> set[str]:
-    """The inferred graph as N-Triples text. The rules read the emitted text directly; owlrl, the
-    reference, gets the rdflib graphs it needs, made again from the annotations."""
+def reason_lines(project: Project, lines: dict[str, set[str]], origins: Origins, reasoner: str = "rules") -> tuple[set[str], object | None]:
+    """The inferred graph as N-Triples text, and the pyoxigraph store of the asserted and inferred triples
+    if the rules made one (kg/rules.py closure_lines; else None). The rules read the emitted text directly;
+    owlrl, the reference, gets the rdflib graphs it needs, made again from the annotations."""
     if reasoner == "owlrl":
         from .ntriples import term
 
         graphs, _ = assemble(project, read_corpus(project.seeds, project.root))
-        return {f"{term(s)} {term(p)} {term(o)}" for s, p, o in reason(graphs, origins, "owlrl")}
-    from .rules import infer_lines
+        return {f"{term(s)} {term(p)} {term(o)}" for s, p, o in reason(graphs, origins, "owlrl")}, None
+    from .rules import closure_lines
 
-    return infer_lines(lines, origins.lines)
+    return closure_lines(lines, origins.lines)
 
 
 def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Callable[[str, int, int], None],
@@ -176,10 +177,11 @@ def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Calla
         return corpus, None, derivation
     report(f"reasoning ({reasoner})", 1, stages)
     with clock(f"reason ({reasoner})"):
-        lines[str(V.INFERRED_GRAPH)] = reason_lines(project, lines, origins, reasoner)
+        lines[str(V.INFERRED_GRAPH)], store = reason_lines(project, lines, origins, reasoner)
     report("checking shapes and anchors", 2, stages)
     with clock("check shapes and anchors"):
-        problems = check_triple_lines((line for graph in lines.values() for line in graph), origins.lines, project.root, project.shapes)
+        problems = check_triple_lines((line for graph in lines.values() for line in graph), origins.lines, project.root, project.shapes, store)
+        del store  # its memory, before the dataset is written
         if problems:
             raise AnnotationError(problems)
     return corpus, lines, derivation

@@ -332,12 +332,14 @@ _CLASS_PATH = re.compile(r"\{ (\?\w+) rdf:type/rdfs:subClassOf\* <([^<>\s]+)> \}
 
 class _ClassSets:
     """Each class's subclasses in the store (the class itself included), to write class membership
-    as `?x rdf:type ?t VALUES ?t {...}`: the same solutions as the path, found once per class."""
+    as `{ ?x rdf:type <A> } UNION { ?x rdf:type <B> } ...`: the same solutions as the path, its
+    subclasses found once per class. A UNION of constant patterns is a lookup per class whether ?x is
+    bound or not; pyoxigraph joins a VALUES block (or the path) inside NOT EXISTS against every
+    instance of every class, per outer solution (62 s for one sh:class check at 10,000 articles, 0.1 s as a UNION)."""
 
     def __init__(self, store):
         self.store = store
-        self.members: dict[str, str] = {}
-        self.fresh = 0
+        self.members: dict[str, list[str]] = {}
 
     def expand(self, text: str) -> str:
         return _CLASS_PATH.sub(self._membership, text)
@@ -346,14 +348,12 @@ class _ClassSets:
         node, cls = match.group(1), match.group(2)
         if cls not in self.members:
             found = [row["t"] for row in self.store.query(_PREFIXES + f"SELECT DISTINCT ?t WHERE {{ ?t rdfs:subClassOf* <{cls}> }}")]
-            # VALUES cannot hold a blank node (a restriction class): such a class keeps its path
+            # a blank node (a restriction class) cannot be written in the query: such a class keeps its path
             named = None if any(str(node).startswith("_:") for node in found) else {cls} | {node.value for node in found}
-            self.members[cls] = " ".join(f"<{iri}>" for iri in sorted(named)) if named else ""
+            self.members[cls] = sorted(named) if named else []
         if not self.members[cls]:
             return match.group(0)
-        self.fresh += 1
-        variable = f"?kgClass{self.fresh}"
-        return f"{{ {node} rdf:type {variable} VALUES {variable} {{ {self.members[cls]} }} }}"
+        return "{ " + " UNION ".join(f"{{ {node} rdf:type <{iri}> }}" for iri in self.members[cls]) + " }"
 
 
 def _with_focus_graph(check: Check, store, classes: _ClassSets) -> str:
@@ -367,22 +367,35 @@ def _with_focus_graph(check: Check, store, classes: _ClassSets) -> str:
     return classes.expand(check.query.replace(check.target, f"GRAPH <{graph}> {{ <{_FOCUS}> <{_FOCUS}> ?this }}"))
 
 
-def run_checks(checks: list[Check], store, failing_values) -> list[tuple]:
-    """(focus, value, source shape, messages, severity) of every violation, as rdflib terms. The queries
-    run on the store's default graph, which holds the data; sh:datatype asks `failing_values(focus, datatype, predicate,
-    inverse)` for the focus node's values (rdflib terms) that do not have the datatype."""
+def run_checks(checks: list[Check], store, failing_values, workers: int | None = None) -> list[tuple]:
+    """(focus, value, source shape, messages, severity) of every violation, as rdflib terms, in the order of
+    `checks`. The queries run on the store's default graph, which holds the data; sh:datatype asks
+    `failing_values(focus, datatype, predicate, inverse)` for the focus node's values (rdflib terms) that
+    do not have the datatype.
+
+    The checks only read the store, and pyoxigraph lets go of the GIL while it evaluates a query, so
+    they run on a thread per core; the focus graphs they share are filled first, one at a time."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
     from .oxigraph_terms import to_rdflib
 
-    results = []
     classes = _ClassSets(store)
-    for check in checks:
-        for solution in store.query(_with_focus_graph(check, store, classes)):
+    queries = [_with_focus_graph(check, store, classes) for check in checks]
+
+    def violations(check: Check, query: str) -> list[tuple]:
+        found = []
+        for solution in store.query(query):
             if check.datatype:
                 failures = failing_values(solution["this"], *check.datatype)
                 if failures:
                     focus = to_rdflib(solution["this"])
-                    results += [(focus, value, check.shape, check.messages, check.severity) for value in failures]
+                    found += [(focus, value, check.shape, check.messages, check.severity) for value in failures]
             else:
                 value = to_rdflib(solution["value"]) if check.reports_value else None
-                results.append((to_rdflib(solution["this"]), value, check.shape, check.messages, check.severity))
-    return results
+                found.append((to_rdflib(solution["this"]), value, check.shape, check.messages, check.severity))
+        return found
+
+    workers = workers or min(len(os.sched_getaffinity(0)), 8)
+    with ThreadPoolExecutor(workers) as pool:
+        return [result for found in pool.map(violations, checks, queries) for result in found]

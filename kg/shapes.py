@@ -93,10 +93,11 @@ def _load_shapes(shapes_dir: Path, project_root: Path) -> tuple[Graph, dict[Node
     return shapes, shape_files, problems
 
 
-def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, int]], project_root: Path, shapes_dir: Path) -> list[Problem]:
+def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, int]], project_root: Path, shapes_dir: Path,
+                      store=None) -> list[Problem]:
     """`check_shapes` for the build: the data is N-Triples text (kg/ntriples.py, without " ."), loaded once
-    into pyoxigraph for the compiled shapes and the anchor checks; no rdflib Graph of it is made unless
-    the shapes need pySHACL."""
+    into pyoxigraph for the compiled shapes and the anchor checks (or given already loaded as `store`,
+    whose default graph holds exactly those triples); no rdflib Graph of it is made unless the shapes need pySHACL."""
     from .shape_queries import Unsupported, compile_shapes, run_checks
 
     project_root, shapes_dir = Path(project_root), Path(shapes_dir)
@@ -106,7 +107,7 @@ def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, in
     except Unsupported:
         data = Graph().parse(data="".join(line + " .\n" for line in lines), format="nt")
         return check_shapes(data, origins, project_root, shapes_dir, engine="pyshacl")
-    view = _StoreData(lines, {check.datatype[1] for check in checks if check.datatype})
+    view = _StoreData(lines, {check.datatype[1] for check in checks if check.datatype}, store)
     fallback_file = _relative(shapes_dir, project_root)
     problems.update(_problem(result, shape_files, origins, fallback_file, view) for result in run_checks(checks, view.store, view.failing_values))
     problems.update(_anchor_problems(view.anchor_records(), origins, project_root, view))
@@ -125,7 +126,7 @@ _OBVIOUSLY_FINE = {
 class _StoreData:
     """The built graph in a pyoxigraph store, with what the shapes need of it answered there."""
 
-    def __init__(self, lines: Iterable[str], watched: set[URIRef]):
+    def __init__(self, lines: Iterable[str], watched: set[URIRef], store=None):
         import pyoxigraph as ox
 
         from .ntriples import documents, parse_term
@@ -140,9 +141,14 @@ class _StoreData:
                 self._watch(document, needles)
                 yield document
 
-        self.store = ox.Store()
-        # streamed: a large build never holds its whole dataset as one text
-        self.store.bulk_load(ChunkStream(scanned(documents(lines))), format=ox.RdfFormat.N_TRIPLES)
+        if store is None:
+            self.store = ox.Store()
+            # streamed: a large build never holds its whole dataset as one text
+            self.store.bulk_load(ChunkStream(scanned(documents(lines))), format=ox.RdfFormat.N_TRIPLES)
+        else:  # the triples are there already: only the literals are wanted
+            self.store = store
+            for document in documents(lines):
+                self._watch(document, needles)
         self.parse_term = parse_term
 
     def _watch(self, document: str, needles: list[str]) -> None:

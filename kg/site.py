@@ -644,7 +644,8 @@ def citation_pages(site: Site) -> dict[str, bytes]:
                    'install the Debian package graphviz and run <code>kg site</code> again. The network as DOT: <a href="citations.dot">citations.dot</a>.</p>')
     body = ("<h1>Citation network</h1><p>Who cites which figure (blue: people and organizations), which articles report it (grey), "
             "and where each figure comes from (green: datasets and reports). Click a node for its page. "
-            '<a href="citations.svg">The picture on its own</a> · <a href="citations.dot">as Graphviz DOT</a>.</p>' + picture)
+            + ('<a href="citations.svg">The picture on its own</a> · ' if "citations.svg" in files else "")
+            + '<a href="citations.dot">as Graphviz DOT</a>.</p>' + picture)
     files["citations.html"] = _layout("citations.html", "Citation network", body)
     return files
 

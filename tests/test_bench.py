@@ -55,4 +55,19 @@ def test_benchmark_runs_end_to_end(tmp_path):
     assert figures["rebuild_claim"]["rebuilt"] is True and any(s.startswith("reason") for s in figures["rebuild_claim"]["stages"])
     assert "one claim reworded" in completed.stdout
     assert figures["reasoning"]["identical"] is True
+    latencies = figures["queries"]["latencies"]
+    assert "who-cited-boston-pilot-figures" in latencies and all(v["p50_ms"] is not None and v["runs"] >= 1 for v in latencies.values())
     assert figures["build"]["asserted"] > 0 and figures["build"]["inferred"] > 0
+
+
+def test_a_query_that_overruns_its_time_is_stopped_and_reported(tmp_path):
+    """At 10,000 articles one saved query can take minutes: the benchmark stops it and says so."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
+    bench_run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_run)
+    root = load_generator().generate(3, tmp_path / "corpus", seed=1)
+    build(open_project(root))
+    latencies = bench_run._queries(root, {}, timeout=0.01)["latencies"]  # no process even starts in 10 ms
+    assert latencies and all(v["p50_ms"] is None and v["over_seconds"] == 0.01 for v in latencies.values())

@@ -18,7 +18,7 @@ from kg.build import assemble, build, reason
 from kg.errors import InconsistencyError
 from kg.project import open_project
 from kg.ntriples import parse_term
-from kg.rules import infer, infer_fast, infer_lines, unsupported_axioms
+from kg.rules import closure_lines, infer, infer_fast, infer_lines, unsupported_axioms
 
 from conftest import REPO, load_generator
 
@@ -54,9 +54,32 @@ def _lines(graphs):
     return {str(name): {_nt_row(triple)[:-3] for triple in graph} for name, graph in graphs.items()}
 
 
-def _assert_same_lines(graphs, origins):
+def _assert_same_lines(graphs, origins, by_owlrl=False):
     inferred = reason(graphs, origins, reasoner="rules")
     assert infer_lines(_lines(graphs), origins.lines) == {_nt_row(triple)[:-3] for triple in inferred}
+    _assert_store_holds_the_dataset(graphs, origins, by_owlrl)
+
+
+def _assert_store_holds_the_dataset(graphs, origins, by_owlrl):
+    """The store the rules hand to the shape checks holds the asserted and inferred triples, nothing else:
+    no working graph, no noise, no dead head missing. When owlrl reasoned (the fallback) there is none."""
+    lines = _lines(graphs)
+    inferred, store = closure_lines(lines, origins.lines)
+    if by_owlrl:
+        assert store is None
+        return
+    text = "".join(line + " .\n" for graph in [*lines.values(), inferred] for line in graph)
+    reference = ox.Store()  # a store of its own, as the shapes loaded it before: literals are stored alike
+    reference.load(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    assert list(store.named_graphs()) == []
+    assert _named_triples(store) == _named_triples(reference)
+
+
+def _named_triples(store) -> tuple[set, int]:
+    """The store's triples without a blank node, and the number of those with one (each load names them anew)."""
+    triples = [quad.triple for quad in store]
+    named = {t for t in triples if not any(isinstance(n, ox.BlankNode) for n in (t.subject, t.object))}
+    return named, len(triples) - len(named)
 
 
 def test_infer_lines_gives_the_same_text_as_rdflib_on_the_seeds(seeds_project):
@@ -66,7 +89,7 @@ def test_infer_lines_gives_the_same_text_as_rdflib_on_the_seeds(seeds_project):
 def test_infer_lines_falls_back_to_owlrl_and_reports_inconsistencies(mini_copy):
     (mini_copy / "ontology" / "zz-functional.ttl").write_text(
         "<https://w3id.org/kg/ontology#statedBy> a <http://www.w3.org/2002/07/owl#FunctionalProperty> .\n", encoding="utf-8")
-    _assert_same_lines(*_graphs(mini_copy))
+    _assert_same_lines(*_graphs(mini_copy), by_owlrl=True)
     (mini_copy / "ontology" / "zz-contradiction.ttl").write_text(
         "<https://w3id.org/kg/id/ana-ruiz> a <https://w3id.org/kg/ontology#Organization> .\n", encoding="utf-8")
     graphs, origins = _graphs(mini_copy)
@@ -174,3 +197,25 @@ def test_data_that_brings_an_uncovered_axiom_falls_back_to_owlrl(mini_project):
     inferred = reason(graphs, reasoner="rules")
     assert (URIRef("urn:test:someone-else"), RDF.type, V.KG.Person) in inferred
     _assert_same(graphs)
+
+
+def test_noise_is_judged_the_same_on_text_as_on_terms(seeds_project):
+    """infer_lines filters the rules' output as text (kg.reasoning.is_noise_text): it must keep and drop
+    exactly what is_noise does on rdflib terms, here on owlrl's raw closure of the ontology (axiomatic,
+    reflexive, blank-node and literal-subject triples) and on a hand-picked few."""
+    from rdflib.namespace import OWL, XSD
+
+    from kg.build import load_ontology
+    from kg.ntriples import term
+    from kg.reasoning import closure, is_noise, is_noise_text
+
+    thing, prop = URIRef("https://example.org/x"), URIRef("https://example.org/p")
+    picked = [(Literal("1", datatype=XSD.integer), RDF.type, XSD.integer), (thing, RDFS.subClassOf, thing),
+              (thing, RDFS.subClassOf, URIRef("https://example.org/y")), (thing, RDF.type, OWL.Thing),
+              (thing, RDF.type, V.KG.Agent), (thing, prop, BNode()), (BNode(), prop, thing), (thing, BNode(), thing),
+              (thing, RDFS.subPropertyOf, OWL.topObjectProperty), (thing, prop, Literal("a \"quoted\" text")),
+              (RDFS.label, RDF.type, OWL.AnnotationProperty), (thing, OWL.sameAs, thing), (thing, OWL.sameAs, prop)]
+    triples = [*closure(load_ontology(open_project(seeds_project))), *picked]
+    verdicts = {triple: (is_noise(triple), is_noise_text(*(term(node) for node in triple))) for triple in triples}
+    assert [triple for triple, (on_terms, on_text) in verdicts.items() if on_terms != on_text] == []
+    assert {on_terms for on_terms, _ in verdicts.values()} == {True, False}

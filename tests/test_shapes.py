@@ -178,7 +178,7 @@ def test_speaker_that_is_not_a_person_or_organization(mini):
 
 def test_class_membership_follows_subclasses_named_or_blank(mini):
     """sh:class through rdfs:subClassOf chains the data itself declares, to a named class and to a blank
-    one (which the compiled checks cannot list in VALUES and keep as a path): pySHACL's answer either way."""
+    one (which the compiled checks cannot write in the query and keep as a path): pySHACL's answer either way."""
     root, data, origins = mini
     for make_class in (lambda: URIRef("https://example.org/Spokesperson"), BNode):
         broken = clone(data)
