@@ -230,7 +230,8 @@ def closure_lines(lines: dict[str, set[str]], origins: dict | None = None, keep_
         if is_noise_text(subject, predicate, obj):
             noise.add(line)
         else:
-            inferred.add(f"{subject} {predicate} {texts[obj]}")  # subjects and predicates: IRIs, written alike
+            # IRIs are written alike by both; a literal may not be ("1"^^xsd:integer, escapes)
+            inferred.add(f"{subject} {predicate} {obj if obj.startswith('<') else texts[obj]}")
     return inferred, (closure.data_store(noise) if keep_store else None)
 
 
