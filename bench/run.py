@@ -237,8 +237,9 @@ def run(sizes: list[str], work: Path, owlrl_up_to: int, query_timeout: float = 1
             print(f"    {stage:<30} {seconds:8.2f} s")
         figures["queries"] = q = _queries(root, params, query_timeout)
         p50s = [v["p50_ms"] if v["p50_ms"] is not None else float("inf") for v in q["latencies"].values()]
+        slowest = f"over {query_timeout:.0f} s" if max(p50s) == float("inf") else f"{max(p50s):.1f} ms"
         print(f"  query store made in {q['store_seconds']:.1f} s (the first query after a build)")
-        print(f"  saved queries p50   max {max(p50s):.1f} ms, median {statistics.median(p50s):.1f} ms, "
+        print(f"  saved queries p50   max {slowest}, median {statistics.median(p50s):.1f} ms, "
               f"{sum(p <= 100 for p in p50s)} of {len(p50s)} within 100 ms")
         for name, value in q["latencies"].items():
             if value["p50_ms"] is None:
