@@ -24,7 +24,9 @@ Where the time goes, and why the code is shaped this way:
   ones are read off the closed store in one pass at the end (see `_liveness_updates`).
 - Terms cross between rdflib and pyoxigraph as N-Triples text both ways: creating a Python object
   per pyoxigraph term costs more than all the reasoning; parsing text once per distinct term does not.
-- `infer_lines` takes and gives the build's N-Triples text, so no rdflib graph of the data is built.
+- `infer_lines` takes and gives the build's N-Triples text, so no rdflib graph of the data is built;
+  `closure_lines` also hands the store over, with the dead heads added and the noise removed, to the
+  shape checks, which then need not load every triple again.
 """
 from __future__ import annotations
 
@@ -288,8 +290,9 @@ def _loaded(documents: Iterable[str]):
 
 def _saturate(store, rules: dict[str, Rule], everything_live: bool) -> tuple[set[str], set[str]]:
     """Close the store under `rules` and return every triple the closure and the schema's closure
-    added, as N-Triples lines, and the part of them not written to the store. The rounds run the live heads to a fixpoint; dead heads, which no rule
-    reads, are then read off the closed store in one pass (all of them, unless `everything_live`)."""
+    added, as N-Triples lines, and the part of them not written to the store. The rounds run the live
+    heads to a fixpoint; dead heads, which no rule reads, are then read off the closed store in one
+    pass (all of them, unless `everything_live`)."""
     import pyoxigraph as ox
 
     inferred = _lines(store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{_TBOX}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ ?s ?p ?o }} }}"))
