@@ -10,19 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from .errors import InconsistencyError, Problem
+from .ntriples import term
 
 ERR = "http://www.daml.org/2002/03/agents/agent-ont#"
 _VOCABULARY_NAMESPACES = (str(RDF), str(RDFS), str(OWL), str(XSD))
 _TRIVIAL_OBJECTS = {OWL.Thing, RDFS.Resource, RDFS.Class, OWL.Class, RDF.Property, RDFS.Datatype}
 _REFLEXIVE = {OWL.sameAs, RDFS.subClassOf, OWL.equivalentClass, RDFS.subPropertyOf, OWL.equivalentProperty}
 _IRI = re.compile(r"https?://[^\s,'\"()<>]+")
-# Looked up once: an rdflib namespace attribute costs a Python call, and is_noise runs per derived triple.
-_TYPE, _SUBCLASS_OR_SUBPROPERTY = RDF.type, {RDFS.subClassOf, RDFS.subPropertyOf}
-_TOP_CLASSES_AND_PROPERTIES = {OWL.Thing, RDFS.Resource, OWL.topObjectProperty, OWL.topDataProperty}
 
 
 def closure(asserted: Graph) -> Graph:
@@ -49,39 +47,29 @@ def error_messages(derived: Graph) -> list[str]:
 
 
 def is_noise(triple: tuple) -> bool:
-    """A derived triple not worth storing: invalid RDF, tautologies, or facts about RDF/OWL themselves."""
-    subject, predicate, obj = triple
-    if isinstance(subject, Literal) or isinstance(predicate, (Literal, BNode)):
-        return True  # literal subjects: owlrl's datatype reasoning, not RDF a store accepts
-    if isinstance(subject, BNode) or isinstance(obj, BNode):
-        return True  # restrictions, lists and error nodes: the ontology's structure, nameless, not data
-    if str(subject).startswith(_VOCABULARY_NAMESPACES):
-        return True  # axiomatic triples about rdf:, rdfs:, owl:, xsd: terms
-    if predicate in _REFLEXIVE and subject == obj:
-        return True
-    if predicate == _TYPE and obj in _TRIVIAL_OBJECTS:
-        return True
-    if predicate in _SUBCLASS_OR_SUBPROPERTY and obj in _TOP_CLASSES_AND_PROPERTIES:
-        return True
-    return False
+    """A derived triple not worth storing (see is_noise_text), given as rdflib terms."""
+    return is_noise_text(*(term(node) for node in triple))
 
 
-# The same tests on N-Triples text, for the fast rules' output (millions of lines at 10,000 articles):
+# Compared as N-Triples text, the form the fast rules give (millions of lines at 10,000 articles):
 # an IRI is written one way only, so comparing texts is comparing terms.
 _VOCABULARY_TEXTS = tuple("<" + namespace for namespace in _VOCABULARY_NAMESPACES)
 _TYPE_TEXT = f"<{RDF.type}>"
 _REFLEXIVE_TEXTS = {f"<{iri}>" for iri in _REFLEXIVE}
 _TRIVIAL_OBJECT_TEXTS = {f"<{iri}>" for iri in _TRIVIAL_OBJECTS}
-_SUBCLASS_OR_SUBPROPERTY_TEXTS = {f"<{iri}>" for iri in _SUBCLASS_OR_SUBPROPERTY}
-_TOP_TEXTS = {f"<{iri}>" for iri in _TOP_CLASSES_AND_PROPERTIES}
+_SUBCLASS_OR_SUBPROPERTY_TEXTS = {f"<{iri}>" for iri in (RDFS.subClassOf, RDFS.subPropertyOf)}
+_TOP_TEXTS = {f"<{iri}>" for iri in (OWL.Thing, RDFS.Resource, OWL.topObjectProperty, OWL.topDataProperty)}
 
 
 def is_noise_text(subject: str, predicate: str, obj: str) -> bool:
-    """is_noise for a triple given as N-Triples terms ("<iri>", "_:label", '"literal"...')."""
-    if not subject.startswith("<") or not predicate.startswith("<") or obj.startswith("_:"):
-        return True  # a literal or blank subject, a predicate that is not an IRI, a blank object
+    """A derived triple not worth storing: invalid RDF, tautologies, or facts about RDF/OWL themselves;
+    given as N-Triples terms ("<iri>", "_:label", '"literal"...')."""
+    if not subject.startswith("<") or not predicate.startswith("<"):
+        return True  # literal subjects (owlrl's datatype reasoning, not RDF a store accepts), blank nodes
+    if obj.startswith("_:") or subject.startswith("_:"):
+        return True  # restrictions, lists and error nodes: the ontology's structure, nameless, not data
     if subject.startswith(_VOCABULARY_TEXTS):
-        return True
+        return True  # axiomatic triples about rdf:, rdfs:, owl:, xsd: terms
     if predicate in _REFLEXIVE_TEXTS and subject == obj:
         return True
     if predicate == _TYPE_TEXT and obj in _TRIVIAL_OBJECT_TEXTS:

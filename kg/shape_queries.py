@@ -367,7 +367,7 @@ def _with_focus_graph(check: Check, store, classes: _ClassSets) -> str:
     return classes.expand(check.query.replace(check.target, f"GRAPH <{graph}> {{ <{_FOCUS}> <{_FOCUS}> ?this }}"))
 
 
-def run_checks(checks: list[Check], store, failing_values, workers: int | None = None) -> list[tuple]:
+def run_checks(checks: list[Check], store, failing_values) -> list[tuple]:
     """(focus, value, source shape, messages, severity) of every violation, as rdflib terms, in the order of
     `checks`. The queries run on the store's default graph, which holds the data; sh:datatype asks
     `failing_values(focus, datatype, predicate, inverse)` for the focus node's values (rdflib terms) that
@@ -396,6 +396,5 @@ def run_checks(checks: list[Check], store, failing_values, workers: int | None =
                 found.append((to_rdflib(solution["this"]), value, check.shape, check.messages, check.severity))
         return found
 
-    workers = workers or min(len(os.sched_getaffinity(0)), 8)
-    with ThreadPoolExecutor(workers) as pool:
+    with ThreadPoolExecutor(min(len(os.sched_getaffinity(0)), 8)) as pool:
         return [result for found in pool.map(violations, checks, queries) for result in found]
