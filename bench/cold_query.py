@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def kg_command() -> list[str]:
     script = Path(sys.executable).with_name("kg")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "kg.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "kg.entry"]
 
 
 def run(command: list[str], env: dict[str, str]) -> float:

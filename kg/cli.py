@@ -11,7 +11,9 @@ from pathlib import Path
 
 import click
 
+from .deadline import DEFAULT_QUERY_TIMEOUT
 from .errors import KgError
+from .results import FORMATS
 
 
 class KgClickError(click.ClickException):
@@ -19,7 +21,7 @@ class KgClickError(click.ClickException):
 
     def __init__(self, error: KgError):
         super().__init__(error.summary())
-        self.exit_code = 2 if any(p.kind == "usage" for p in error.problems) else error.exit_code
+        self.exit_code = error.cli_exit_code()
 
     def show(self, file=None) -> None:
         click.echo(f"Error: {self.format_message()}", err=True)
@@ -148,11 +150,11 @@ def list_queries(context: click.Context) -> None:
 @cli.command()
 @click.argument("name")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A query parameter; repeat for several.")
-@click.option("--format", "form", type=click.Choice(["table", "csv", "tsv", "json"]), default="table", show_default=True)
+@click.option("--format", "form", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--endpoint", metavar="URL", help="Run against this SPARQL 1.1 query endpoint instead of the local build.")
 @click.option("--graph", "graphs", multiple=True, metavar="IRI", help="With --endpoint: a graph to use as default graph (repeatable).")
 @click.option("--auth", type=click.Choice(["auto", "basic", "digest", "none"]), default="auto", show_default=True, help="With --endpoint: how to answer a login challenge.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True, help="Seconds the query may run (locally or at the endpoint).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_QUERY_TIMEOUT, show_default=True, help="Seconds the query may run (locally or at the endpoint).")
 @click.option("--explain", is_flag=True, help="For every answer: the supporting quotes in context, and how reasoning derived inferred facts (runs on rdflib).")
 @click.option("--engine", type=click.Choice(["oxigraph", "rdflib"]), default="oxigraph", show_default=True,
               help="The local SPARQL engine; both give the same answers (oxigraph starts much faster).")

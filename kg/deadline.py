@@ -13,6 +13,8 @@ from .errors import Problem, QueryTimeout
 
 T = TypeVar("T")
 
+DEFAULT_QUERY_TIMEOUT = 60.0  # seconds: `kg query --timeout`'s default
+
 
 def within(timeout: float | None, work: Callable[[], T], display: str, name: str) -> T:
     """`work()`, or QueryTimeout (about the query file `display`) once `timeout` seconds have passed."""

@@ -63,6 +63,10 @@ class KgError(Exception):
         lines = [str(p) for p in self.problems]
         return "\n".join(lines)
 
+    def cli_exit_code(self) -> int:
+        """2 for a usage problem (unknown query or parameter, bad value), else the error type's code."""
+        return 2 if any(p.kind == "usage" for p in self.problems) else self.exit_code
+
 
 class AnnotationError(KgError):
     """An annotation or registry file is malformed, refers to something unknown, or does not anchor."""

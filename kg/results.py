@@ -183,4 +183,5 @@ def as_json(result: QueryResult) -> str:
 
 
 def render(result: QueryResult, form: str) -> str:
+    """The answers in one of FORMATS."""
     return {"table": as_table, "csv": as_csv, "tsv": as_tsv, "json": as_json}[form](result)
