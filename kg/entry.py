@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .results import FORMATS
 
-_DEFAULT_FORMAT = "table"
 
-
-@dataclass
-class PlainQuery:
-    project: str = "."
-    name: str | None = None
-    params: list[str] = field(default_factory=list)
-    form: str = _DEFAULT_FORMAT
+class PlainQuery(NamedTuple):
+    project: str
+    name: str
+    params: tuple[str, ...]
+    form: str
 
 
 class _NotPlain(Exception):
@@ -44,7 +41,7 @@ def main() -> None:
 
 def plain_query(arguments: list[str]) -> PlainQuery | None:
     """The command line as a PlainQuery if it has the plain form (see the module's notes), else None."""
-    plain = PlainQuery()
+    project, name, params, form = ".", None, [], "table"
     words = iter(arguments)
     for word in words:  # group options, up to the command
         if word == "query":
@@ -52,23 +49,23 @@ def plain_query(arguments: list[str]) -> PlainQuery | None:
         option, value = _option(word, words, ("--project", "-p"))
         if option is None or not os.path.isdir(value):
             return None  # not a directory: click's own message says why
-        plain.project = value
+        project = value
     else:
         return None
     for word in words:
         if not word.startswith("-"):
-            if plain.name is not None:
+            if name is not None:
                 return None
-            plain.name = word
+            name = word
             continue
         option, value = _option(word, words, ("--param", "--format", "--engine"))
         if option == "--param":
-            plain.params.append(value)
+            params.append(value)
         elif option == "--format" and value in FORMATS:
-            plain.form = value
+            form = value
         elif option != "--engine" or value != "oxigraph":
             return None
-    return plain if plain.name else None
+    return PlainQuery(project, name, tuple(params), form) if name else None
 
 
 def _option(word: str, words, names: tuple[str, ...]) -> tuple[str | None, str | None]:
@@ -96,7 +93,7 @@ def _answer(plain: PlainQuery) -> bool:
         raise _NotPlain()
 
     try:
-        result = run_saved_query(open_project(plain.project), plain.name, parse_param_options(tuple(plain.params)),
+        result = run_saved_query(open_project(plain.project), plain.name, parse_param_options(plain.params),
                                  on_build=not_current, timeout=DEFAULT_QUERY_TIMEOUT)
         text = render(result, plain.form)
     except _NotPlain:

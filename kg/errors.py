@@ -6,7 +6,7 @@ below the CLI prints or exits.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -106,11 +106,11 @@ class ExportError(KgError):
     """An export could not be written."""
 
 
-@dataclass
 class ProblemCollector:
     """Collects every problem instead of stopping at the first, so one run reports them all."""
 
-    problems: list[Problem] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
 
     def add(self, file: str, line: int | None, column: int | None, message: str, hint: str = "", kind: str = "annotation") -> None:
         self.problems.append(Problem(file, line, column, message, hint, kind))

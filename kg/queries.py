@@ -26,9 +26,8 @@ import datetime as dt
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import ParameterError, Problem, QueryError
 from .prefixes import KGR, PREFIXES, XSD
@@ -46,8 +45,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-@dataclass(frozen=True)
-class Parameter:
+class Parameter(NamedTuple):
     name: str
     type: str
     default: str | None
@@ -55,8 +53,7 @@ class Parameter:
     required: bool
 
 
-@dataclass(frozen=True)
-class SavedQuery:
+class SavedQuery(NamedTuple):
     name: str
     path: Path
     display: str
@@ -65,7 +62,7 @@ class SavedQuery:
     example: str
     reasoning: str
     parameters: tuple[Parameter, ...]
-    text: str = field(repr=False)
+    text: str
 
 
 def query_files(directory: Path) -> list[Path]:
@@ -166,8 +163,7 @@ def _read_parameters(header: Mapping, display: str, problems: list[Problem]) -> 
     return parameters
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
     """A parameter value checked against its type: an IRI, or a literal's lexical form and datatype
     (None for a plain string). Each engine makes its own RDF term of it."""
 

@@ -10,8 +10,7 @@ import io
 import json
 import math
 import sys
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .prefixes import PREFIXES, RDF_LANG_STRING, XSD, XSD_STRING
 
@@ -21,14 +20,12 @@ _BY_LENGTH = sorted(PREFIXES.items(), key=lambda item: -len(item[1]))
 _INF_NAN_TYPES = (XSD + "float", XSD + "double", XSD + "decimal")
 
 
-@dataclass(frozen=True)
-class QueryResult:
+class QueryResult(NamedTuple):
     variables: tuple[str, ...]
     rows: tuple[tuple[Any, ...], ...]  # rdflib or pyoxigraph terms; None where a variable is unbound
 
 
-@dataclass(frozen=True)
-class Parts:
+class Parts(NamedTuple):
     """What any RDF term is made of. kind: 'uri', 'bnode' or 'literal'; datatype None for plain strings."""
 
     kind: str

@@ -109,7 +109,7 @@ def test_a_build_to_make_first_goes_to_click_which_says_so(tmp_path):
 def test_plain_query_reads_exactly_the_plain_form():
     assert entry.plain_query(["-p", "x", "query", "q", "--param", "a=b=c", "--param=d=", "--format=csv"]) is None  # x is no directory
     plain = entry.plain_query(["--project=.", "query", "--param", "a=b=c", "q", "--param=d=", "--format=csv"])
-    assert (plain.project, plain.name, plain.params, plain.form) == (".", "q", ["a=b=c", "d="], "csv")
+    assert (plain.project, plain.name, plain.params, plain.form) == (".", "q", ("a=b=c", "d="), "csv")
     assert entry.plain_query(["query", "q", "--format"]) is None
     assert entry.plain_query(["query", "q", "--form", "csv"]) is None  # click does not complete option names
     assert entry.plain_query(["query", "-", "q"]) is None
