@@ -9,10 +9,12 @@ Either way the cold path, this module included, imports neither rdflib nor yaml.
 
 As with rdflib, the default graph is the union of the named graphs: their RDF merge, each triple
 once, held as the store's default graph (not pyoxigraph's union view, which repeats a triple once
-per graph that holds it). Parameters are checked
-into RDF terms (kg/queries.py) and bound with a VALUES block at the start of the WHERE block,
-written from those terms (IRIs checked, literals escaped), never from the raw value:
-pyoxigraph's `substitutions` only accepts variables of the SELECT projection.
+per graph that holds it). Parameters are checked into RDF terms (kg/queries.py) and written from
+those terms (IRIs checked, literals escaped), never from the raw value. A parameter's term replaces its
+variable where kg/parameter_inlining.py proves that this gives the answers of binding it with a VALUES
+block first in the WHERE block, which pyoxigraph plans far worse; every other parameter is bound with
+that VALUES block (pyoxigraph's `substitutions` only accepts variables of the SELECT projection). A
+query that does not parse is parsed again in its VALUES form, whose error positions map back to the file.
 
 pyoxigraph makes SERVICE calls itself, in Rust, where kg's audit hook (kg/network.py) cannot
 see them; so a query holding SERVICE or FROM is refused before it runs (kg/sparql_text.py)
@@ -196,41 +198,77 @@ def sparql_term(name: str, value: Value) -> str:
 def with_values(query: SavedQuery, values: dict[str, Value]) -> tuple[str, int | None, int | None, int]:
     """The query text with `VALUES (?a ?b) { (term term) }` first in its WHERE block, on the same line
     (so error lines stay right), and the line, column and length of what was inserted."""
+    return _values_first(query, query.text, values)
+
+
+def _values_first(query: SavedQuery, text: str, values: dict[str, Value]) -> tuple[str, int | None, int | None, int]:
     if not values:
-        return query.text, None, None, 0
-    position = where_block_start(query.text)
+        return text, None, None, 0
+    position = where_block_start(text)
     if position is None:
         raise QueryError(Problem(query.display, None, None, "cannot find the WHERE block to bind the parameters",
                                  "write the query as SELECT ... WHERE { ... }", "query"))
     block = f" VALUES ({' '.join('?' + name for name in values)}) {{ ({' '.join(sparql_term(n, v) for n, v in values.items())}) }} "
-    line = query.text.count("\n", 0, position) + 1
-    column = position - (query.text.rfind("\n", 0, position) + 1) + 1
-    return query.text[:position] + block + query.text[position:], line, column, len(block)
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return text[:position] + block + text[position:], line, column, len(block)
+
+
+def bound_text(query: SavedQuery, values: dict[str, Value]) -> str:
+    """The query text with each parameter's term written where its variable stands, when that provably
+    gives the answers of the VALUES block (kg/sparql_text.py `inlining`), and the other parameters in
+    a VALUES block first in the WHERE block."""
+    if not values:
+        return query.text
+    from .parameter_inlining import inline, inlining
+
+    inlined, rest = {}, {}
+    for name, value in values.items():
+        found = inlining(query.text, name)
+        if found.refusal is None:
+            inlined[name] = (found, sparql_term(name, value))
+        else:
+            rest[name] = value
+    return _values_first(query, inline(query.text, inlined), rest)[0]
 
 
 def select(store, query: SavedQuery, values: dict[str, Value], timeout: float | None = None) -> QueryResult:
     """Run a saved query with its parameter values bound; within `timeout` seconds. Call check_network first."""
-    text, line, column, inserted = with_values(query, values)
-    return within(timeout, lambda: _evaluate(store, query, text, (line, column, inserted)), query.display, query.name)
+    text = bound_text(query, values)
+    return within(timeout, lambda: _evaluate(store, query, text, values), query.display, query.name)
 
 
-def _evaluate(store, query: SavedQuery, text: str, insertion: tuple) -> QueryResult:
+def _evaluate(store, query: SavedQuery, text: str, values: dict[str, Value]) -> QueryResult:
     import pyoxigraph
 
     try:
-        solutions = store.query(text)  # the default graph: the merge of the named graphs (see _fill)
+        solutions = _parsed(store, query, text, values)  # the default graph: the merge of the named graphs (see _fill)
         if not isinstance(solutions, pyoxigraph.QuerySolutions):
             kind = "ASK" if isinstance(solutions, pyoxigraph.QueryBoolean) else "CONSTRUCT or DESCRIBE"
             raise QueryError(Problem(query.display, None, None, f"saved queries must be SELECT queries, not {kind}", "rewrite it as SELECT", "query"))
         variables = tuple(variable.value for variable in solutions.variables)
         rows = tuple(tuple(solution) for solution in solutions)
-    except SyntaxError as error:
-        raise QueryError(_syntax_problem(query, str(error), insertion)) from None
     except QueryError:
         raise
     except Exception as error:  # pyoxigraph's evaluation errors (OSError, RuntimeError, ...)
         raise QueryError(Problem(query.display, None, None, f"SPARQL: {error}", "fix the query", "query")) from None
     return QueryResult(variables, rows)
+
+
+def _parsed(store, query: SavedQuery, text: str, values: dict[str, Value]):
+    """store.query(text); on a syntax error the VALUES form is parsed instead: its error positions map
+    back to the file, and where the parser refused a constant that a variable may stand for (a literal
+    as a predicate) it answers as kg always did."""
+    try:
+        return store.query(text)
+    except SyntaxError as error:
+        values_text, *insertion = with_values(query, values)
+        if values_text == text:
+            raise QueryError(_syntax_problem(query, str(error), insertion)) from None
+    try:
+        return store.query(values_text)
+    except SyntaxError as error:
+        raise QueryError(_syntax_problem(query, str(error), insertion)) from None
 
 
 def _syntax_problem(query: SavedQuery, message: str, insertion: tuple) -> Problem:

@@ -1,10 +1,12 @@
 """Read the text of a SPARQL query the way a SPARQL parser does, without parsing it fully.
 
-Two things need this before a query runs on pyoxigraph, whose Rust code makes its own HTTP
+Three things need this before a query runs on pyoxigraph, whose Rust code makes its own HTTP
 calls for SERVICE (where Python's audit hook cannot see them):
 
 * which network clauses (SERVICE, FROM) the query holds, so kg can refuse them beforehand;
-* where the query's WHERE block opens, to bind parameters there with a VALUES block.
+* where the query's WHERE block opens, to bind parameters there with a VALUES block;
+* where a parameter's variable stands, and whether writing its value there instead gives the same
+  answers (kg/parameter_inlining.py reads the query with the tokens made here).
 
 A keyword inside a comment, string, IRI, variable or language tag is not a keyword; a `#`
 inside an IRI, a string or an escaped local name (`ex:a\\#b`) does not start a comment. As
@@ -16,7 +18,7 @@ towards seeing too much: any bare word or prefix that *contains* SERVICE or FROM
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _DIGITS = "0123456789"
@@ -65,8 +67,7 @@ _HEX = re.compile(r"\+?[0-9A-Fa-f]+")
 NETWORK_KEYWORDS = ("SERVICE", "FROM")
 
 
-@dataclass(frozen=True)
-class Clause:
+class Clause(NamedTuple):
     """A network keyword and where it starts (1-based line and column of the unescaped text)."""
 
     keyword: str
@@ -103,7 +104,7 @@ def unescape(text: str) -> tuple[str, list[int] | None]:
     return "".join(out), ends
 
 
-def _tokens(text: str):
+def tokens(text: str):
     position = 0
     while position < len(text):
         match = _TOKEN.match(text, position)
@@ -115,7 +116,7 @@ def network_clauses(text: str) -> list[Clause]:
     """Every SERVICE and FROM keyword of the query (also ones spelt with codepoint escapes)."""
     plain, _ = unescape(text)
     found = []
-    for match in _tokens(plain):
+    for match in tokens(plain):
         kind = match.lastgroup
         if kind == "word":
             word = match.group("word")
@@ -134,7 +135,8 @@ def network_clauses(text: str) -> list[Clause]:
 def where_block_start(text: str) -> int | None:
     """Offset in `text` just after the first `{` that is not in a comment, string or IRI."""
     plain, ends = unescape(text)
-    for match in _tokens(plain):
+    for match in tokens(plain):
         if match.lastgroup == "other" and match.group() == "{":
             return match.end() if ends is None else ends[match.start()]
     return None
+
