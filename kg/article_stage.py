@@ -3,7 +3,15 @@
 An article's triples depend only on its annotation file, its verbatim text, the registry and
 kg's own code, so they are kept in build/cache/articles/ under a digest of exactly those: an
 edited file gets a new digest and is redone, and a stale entry can never be used. On a hit the
-text file is hashed again and compared with the digest recorded in the entry.
+text file's digest (taken with the build's other inputs) is compared with the one recorded in
+the entry. Every entry starts with the SHA-256 of its key and the rest, so a damaged entry, or
+one under another key's name, is never read.
+
+build/cache/articles.index holds, for every entry of the last build, the little the rest of a
+build needs before it knows whether any triple changed: the article's summary (for the
+corpus-wide checks) and the digest of its sorted lines (for the derivation digest, kg/build.py).
+An edit that changes no triple then reads that one file instead of every entry (10,000 at
+10,000 articles, 470 MB); the lines are read only if the derivation did change (load_lines).
 
 The articles that do need work are spread over the machine's cores (fork, so the registry is
 shared with the workers for free); results come back in file order, so the output never
@@ -12,10 +20,11 @@ depends on which worker finished first.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import os
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,12 +32,25 @@ from .annotations import Article, Registry, read_article
 from .errors import Problem, ProblemCollector
 from .graph import Origins, article_graph
 from .ntriples import TripleLines
+from .store import file_sha256, write_atomically
 
 CACHE_DIR = Path("cache") / "articles"
-_CACHE_FORMAT = b"kg-article-cache-3"
+INDEX_FILE = Path("cache") / "articles.index"
+_CACHE_FORMAT = b"kg-article-cache-4"
 # The modules whose code decides an article's triples: a change to any of them is a new cache.
 _CODE = ("annotations.py", "anchoring.py", "graph.py", "ntriples.py", "prefixes.py", "vocabulary.py", "yamlfile.py", "article_stage.py")
 _PARALLEL_FROM = 64  # below this many articles, starting workers costs more than it saves
+_CHECKSUM = hashlib.sha256().digest_size
+_UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, IndexError, KeyError, ImportError)
+
+
+def graph_sha256(lines: Iterable[str]) -> bytes:
+    """The digest of a graph's N-Triples lines, whatever order they come in."""
+    return hashlib.sha256(_sorted_text(lines).encode("utf-8")).digest()
+
+
+def _sorted_text(lines: Iterable[str]) -> str:
+    return "\n".join(sorted(lines))
 
 
 @dataclass(frozen=True)
@@ -44,7 +66,7 @@ class ArticleSummary:
 
     id: str
     annotation_path: str
-    text_path: Path
+    text_file: str  # by its name in the project, like annotation_path: a copied project checks its own text
     sha256: str
     statements: tuple[StatementSummary, ...]
     mentions: tuple[str, ...]  # the ids mentioned
@@ -52,7 +74,8 @@ class ArticleSummary:
 
     @classmethod
     def of(cls, article: Article) -> "ArticleSummary":
-        return cls(article.id, article.annotation_path, article.text_path, article.sha256,
+        text_file = str(Path(article.annotation_path).parent / article.text_name)  # as read_article names it
+        return cls(article.id, article.annotation_path, text_file, article.sha256,
                    tuple(StatementSummary(s.id, s.line, tuple(s.derived_from)) for s in article.statements),
                    tuple(m.target for m in article.mentions), tuple(f.target for f in article.figures))
 
@@ -60,9 +83,10 @@ class ArticleSummary:
 @dataclass
 class ArticleResult:
     article: Article | ArticleSummary | None  # may come with problems: the corpus-wide checks still look at it
-    lines: set[str] = field(default_factory=set)  # only when there are no problems
-    origins: dict = field(default_factory=dict)  # node IRI -> (file, line), first note wins
+    lines: set[str] | None = field(default_factory=set)  # only when there are no problems; None: still in the cache (load_lines)
+    origins: dict | None = field(default_factory=dict)  # node IRI -> (file, line), first note wins; None with lines
     problems: list[Problem] = field(default_factory=list)
+    lines_sha256: bytes = b""  # graph_sha256 of the lines: all the derivation digest takes of them
 
 
 def process_article(path: Path, display: str, registry: Registry) -> ArticleResult:
@@ -73,7 +97,7 @@ def process_article(path: Path, display: str, registry: Registry) -> ArticleResu
     origins = Origins()
     sink = TripleLines()
     article_graph(article, origins, into=sink)
-    return ArticleResult(ArticleSummary.of(article), sink.lines, origins.lines)
+    return ArticleResult(ArticleSummary.of(article), sink.lines, origins.lines, lines_sha256=graph_sha256(sink.lines))
 
 
 def _code_digest() -> bytes:
@@ -84,107 +108,213 @@ def _code_digest() -> bytes:
     return digest.digest()
 
 
-class ArticleCache:
-    """build/cache/articles/KEY: one pickled ArticleResult per article that built without problems."""
-
-    def __init__(self, build_dir: Path, registry_bytes: bytes, readable: bool = True, writable: bool = True):
-        self.directory = build_dir / CACHE_DIR
-        self.readable = readable  # `kg build --force` redoes every article (and refills the cache)
-        self.writable = writable  # `kg validate` reads the cache but leaves it to `kg build`, which holds the lock
-        self.base = hashlib.sha256(_code_digest() + hashlib.sha256(registry_bytes).digest())
-
-    def key(self, path: Path, display: str) -> str | None:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        digest = self.base.copy()
-        digest.update(display.encode() + b"\0" + data)
-        return digest.hexdigest()
-
-    def get(self, key: str) -> ArticleResult | None:
-        try:
-            with open(self.directory / key, "rb") as stream:
-                article, lines, origins = pickle.load(stream)
-            text = article.text_path.read_bytes()
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError):
-            return None
-        if hashlib.sha256(text).hexdigest() != article.sha256:
-            return None
-        return ArticleResult(article, set(lines.split("\n")) if lines else set(), dict(origins))
-
-    def put(self, key: str, result: ArticleResult) -> None:
-        from .store import write_atomically
-
-        # The lines as one string: far fewer objects to pickle and load than a set of them.
-        entry = (result.article, "\n".join(result.lines), list(result.origins.items()))
-        write_atomically(self.directory / key, pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
-
-    def keep_only(self, keys: set[str]) -> None:
-        """Forget entries no current article uses, so the cache does not grow with every edit."""
-        if self.directory.is_dir():
-            for entry in self.directory.iterdir():
-                if entry.name not in keys:
-                    with contextlib.suppress(OSError):
-                        entry.unlink()
-
-
-_shared: tuple[Registry, list[tuple[Path, str]]] | None = None  # set before forking, read by the workers
-
-
-def _work(index: int) -> ArticleResult:
-    registry, jobs = _shared
-    path, display = jobs[index]
-    return process_article(path, display, registry)
-
-
-def _load(cache: "ArticleCache", keys: list[str | None]) -> list[ArticleResult | None]:
-    import gc
-
+@contextlib.contextmanager
+def _no_cyclic_collection() -> Iterator[None]:
     # Loading thousands of entries allocates millions of objects, none of them garbage: without
     # this the cyclic collector re-walks them all again and again (a third of the time).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return [cache.get(key) if key else None for key in keys]
+        yield
     finally:
         if enabled:
             gc.enable()
 
 
-def process_articles(jobs: list[tuple[Path, str]], registry: Registry, cache: ArticleCache | None,
-                     on_file: Callable[[int, int], None] | None = None, workers: int | None = None) -> list[ArticleResult]:
-    """ArticleResults for (path, display) in the order given, from the cache where possible."""
-    global _shared
-    report = on_file or (lambda done, total: None)
-    keys = [cache.key(path, display) if cache else None for path, display in jobs]
-    results = _load(cache, keys) if cache and cache.readable else [None] * len(jobs)
-    todo = [i for i, result in enumerate(results) if result is None]
-    done = len(jobs) - len(todo)
-    report(done, len(jobs))
-    workers = workers or min(len(os.sched_getaffinity(0)), 8)
-    if len(todo) >= _PARALLEL_FROM and workers > 1:
-        import multiprocessing
+def _checked(data: bytes, name: str) -> bytes | None:
+    """The payload of a file written by _with_checksum under `name`, or None if it is not intact or
+    was written under another name (an entry copied or renamed to another key is not that key's)."""
+    payload = data[_CHECKSUM:]
+    return payload if len(data) >= _CHECKSUM and _checksum(payload, name) == data[:_CHECKSUM] else None
 
-        _shared = (registry, jobs)
+
+def _with_checksum(payload: bytes, name: str) -> bytes:
+    return _checksum(payload, name) + payload
+
+
+def _checksum(payload: bytes, name: str) -> bytes:
+    digest = hashlib.sha256(name.encode() + b"\0")
+    digest.update(payload)
+    return digest.digest()
+
+
+class ArticleCache:
+    """build/cache/articles/KEY: one ArticleResult per article that built without problems, and
+    build/cache/articles.index: the summary and lines digest of each of them (see the module's notes).
+
+    `digests`: the input files' digests by name (kg/store.py input_digests), taken once per build;
+    a file missing from them (a text outside seeds/) is hashed when needed. `registry`: the
+    registry's name in the project, part of every key."""
+
+    def __init__(self, root: Path, build_dir: Path, registry: str, digests: dict[str, bytes] | None = None,
+                 readable: bool = True, writable: bool = True):
+        self.root = root
+        self.registry = registry
+        self.directory = build_dir / CACHE_DIR
+        self.index_path = build_dir / INDEX_FILE
+        self.digests = digests or {}
+        self.readable = readable  # `kg build --force` redoes every article (and refills the cache)
+        self.writable = writable  # `kg validate` reads the cache but leaves it to `kg build`, which holds the lock
+        self.registry_sha256 = self._file_sha256(registry) or b""
+        self.base = hashlib.sha256(_code_digest() + self.registry_sha256)
+        self.index: dict[str, tuple[ArticleSummary, bytes]] = self._read_index() if readable else {}
+        self._saved_keys = set(self.index)
+
+    def _file_sha256(self, name: str) -> bytes | None:
+        digest = self.digests.get(name)
+        if digest is None:
+            try:
+                digest = file_sha256(self.root / name)
+            except OSError:
+                return None
+        return digest
+
+    def registry_unchanged(self) -> bool:
+        """Whether the registry still has the bytes the keys were made with: articles made with
+        another registry are not kept under those keys."""
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for index, result in zip(todo, pool.imap(_work, todo, chunksize=16)):
-                    results[index] = result
-                    done += 1
-                    report(done, len(jobs))
-        finally:
-            _shared = None
-    else:
-        for index in todo:
-            path, display = jobs[index]
-            results[index] = process_article(path, display, registry)
-            done += 1
-            report(done, len(jobs))
-    if cache and cache.writable:
-        for index in todo:
-            result = results[index]
-            if result.article is not None and not result.problems and keys[index]:
-                cache.put(keys[index], result)
-        cache.keep_only({key for key in keys if key})
-    return results
+            return file_sha256(self.root / self.registry) == self.registry_sha256
+        except OSError:
+            return not self.registry_sha256
+
+    def _key_of(self, display: str, annotation_sha256: bytes) -> str:
+        digest = self.base.copy()
+        digest.update(display.encode() + b"\0" + annotation_sha256)
+        return digest.hexdigest()
+
+    def key(self, display: str) -> str | None:
+        annotation = self._file_sha256(display)
+        return None if annotation is None else self._key_of(display, annotation)
+
+    def _text_intact(self, summary: ArticleSummary) -> bool:
+        text = self._file_sha256(summary.text_file)
+        return text is not None and text.hex() == summary.sha256
+
+    def summary(self, key: str) -> ArticleResult | None:
+        """The article's summary and lines digest from the index, its lines left in the cache (None)."""
+        record = self.index.get(key)
+        if record is None or not self._text_intact(record[0]):
+            return None
+        return ArticleResult(record[0], None, None, lines_sha256=record[1])
+
+    def get(self, key: str) -> ArticleResult | None:
+        try:
+            payload = _checked((self.directory / key).read_bytes(), key)
+            if payload is None:
+                return None
+            article, lines, origins, lines_sha256 = pickle.loads(payload)
+        except _UNREADABLE:
+            return None
+        if not isinstance(article, ArticleSummary) or not self._text_intact(article):
+            return None
+        self.index[key] = (article, lines_sha256)
+        return ArticleResult(article, set(lines.split("\n")) if lines else set(), dict(origins), lines_sha256=lines_sha256)
+
+    def put(self, key: str, display: str, result: ArticleResult) -> None:
+        """Keep a result made from the file whose bytes gave `key`: if the file changed while it was
+        being read, its result could belong to other bytes, and is not kept."""
+        try:
+            if self._key_of(display, file_sha256(self.root / display)) != key:
+                return
+        except OSError:
+            return
+        # The lines as one string: far fewer objects to pickle and load than a set of them.
+        entry = (result.article, _sorted_text(result.lines), list(result.origins.items()), result.lines_sha256)
+        write_atomically(self.directory / key, _with_checksum(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL), key))
+        self.index[key] = (result.article, result.lines_sha256)
+
+    def _read_index(self) -> dict[str, tuple[ArticleSummary, bytes]]:
+        try:
+            payload = _checked(self.index_path.read_bytes(), INDEX_FILE.name)
+            if payload is None:
+                return {}
+            with _no_cyclic_collection():
+                index = pickle.loads(payload)
+        except _UNREADABLE:
+            return {}
+        return index if isinstance(index, dict) else {}
+
+    def keep_only(self, keys: set[str]) -> None:
+        """Forget entries no current article uses, so the cache does not grow with every edit; write the
+        index of the entries kept if it changed."""
+        index = {key: record for key, record in self.index.items() if key in keys}
+        if set(index) != self._saved_keys:
+            write_atomically(self.index_path, _with_checksum(pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL), INDEX_FILE.name))
+            self._saved_keys = set(index)
+        with contextlib.suppress(FileNotFoundError):
+            for name in os.listdir(self.directory):
+                if name not in keys:
+                    with contextlib.suppress(OSError):
+                        os.unlink(self.directory / name)
+
+
+_shared: tuple[Registry, Path, list[str]] | None = None  # set before forking, read by the workers
+
+
+def _work(index: int) -> ArticleResult:
+    registry, root, names = _shared
+    return process_article(root / names[index], names[index], registry)
+
+
+class ArticleStage:
+    """The articles of the annotation files `names` (in the project at `root`, `seeds/a.yaml`), in the
+    order given, from the cache where possible. A Path is made only for a file that is read."""
+
+    def __init__(self, root: Path, names: list[str], registry: Registry, cache: ArticleCache | None, workers: int | None = None):
+        self.root = root
+        self.names = names
+        self.registry = registry
+        self.cache = cache
+        self.workers = workers or min(len(os.sched_getaffinity(0)), 8)
+        self.keys = [cache.key(name) if cache else None for name in names]
+
+    def results(self, on_file: Callable[[int, int], None] | None = None) -> list[ArticleResult]:
+        """An article found in the cache's index comes without its lines and origins (None): enough
+        to tell whether any triple changed; load_lines reads them if so."""
+        report = on_file or (lambda done, total: None)
+        results: list[ArticleResult | None] = [None] * len(self.names)
+        if self.cache and self.cache.readable:
+            with _no_cyclic_collection():
+                for index, key in enumerate(self.keys):
+                    if key:
+                        results[index] = self.cache.summary(key) or self.cache.get(key)
+        todo = [index for index, result in enumerate(results) if result is None]
+        self._process(todo, results, lambda done: report(len(self.names) - len(todo) + done, len(self.names)))
+        if self.cache and self.cache.writable:
+            self.cache.keep_only({key for key in self.keys if key})
+        return results
+
+    def load_lines(self, results: list[ArticleResult]) -> None:
+        """Fill in the lines and origins that results(lines=False) left in the cache: from the entries,
+        or made again where an entry is missing or damaged. Their lines_sha256 is then the entry's
+        own, and the caller takes the digests again (kg/build.py _derive)."""
+        left = [index for index, result in enumerate(results) if result.lines is None]
+        with _no_cyclic_collection():
+            for index in left:
+                results[index] = self.cache.get(self.keys[index]) or results[index]
+        self._process([index for index in left if results[index].lines is None], results, lambda done: None)
+
+    def _process(self, todo: list[int], results: list[ArticleResult | None], report: Callable[[int], None]) -> None:
+        global _shared
+        report(0)
+        if len(todo) >= _PARALLEL_FROM and self.workers > 1:
+            import multiprocessing
+
+            _shared = (self.registry, self.root, self.names)
+            try:
+                with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+                    for done, (index, result) in enumerate(zip(todo, pool.imap(_work, todo, chunksize=16)), 1):
+                        results[index] = result
+                        report(done)
+            finally:
+                _shared = None
+        else:
+            for done, index in enumerate(todo, 1):
+                name = self.names[index]
+                results[index] = process_article(self.root / name, name, self.registry)
+                report(done)
+        if self.cache and self.cache.writable and todo and self.cache.registry_unchanged():
+            for index in todo:
+                result = results[index]
+                if result.article is not None and not result.problems and self.keys[index]:
+                    self.cache.put(self.keys[index], self.names[index], result)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdflib import Graph, URIRef
 from rdflib.compare import to_canonical_graph
@@ -18,7 +20,11 @@ from .graph import Origins, corpus_graphs, new_graph
 from .project import Project
 from .network import offline
 from .ntriples import nquads_chunks
-from .store import Manifest, build_lock, dataset_intact, inputs_digest, is_current, read_manifest, remove_stale_temporaries, save, save_manifest
+from .store import (Manifest, build_lock, dataset_intact, input_digests, inputs_digest, is_current, read_manifest, remove_stale_temporaries, save,
+                    save_manifest)
+
+if TYPE_CHECKING:
+    from .article_stage import ArticleResult, ArticleStage
 
 
 class _StageClock:
@@ -84,26 +90,57 @@ def assemble(project: Project, corpus: Corpus) -> tuple[dict[URIRef, Graph], Ori
     return graphs, origins
 
 
-def read_project(project: Project, use_cache: bool = True, writable_cache: bool = True,
-                 on_file: Callable[[int, int], None] | None = None) -> tuple[Corpus, dict[str, set[str]], Origins]:
+@dataclass
+class ProjectReading:
+    """What read_inputs read of a project: the corpus, and each asserted graph's digest before its
+    lines, which are loaded (graph_lines) only if those digests say a triple changed."""
+
+    corpus: Corpus
+    shared_lines: dict[str, set[str]]  # the ontology's graph and the registry's
+    origins: Origins  # of the registry's nodes; graph_lines adds the articles'
+    articles: list[ArticleResult]  # in file order
+    stage: ArticleStage  # that made them, to load their lines
+
+    def graph_digests(self) -> dict[str, bytes]:
+        from .article_stage import graph_sha256
+
+        digests = {name: graph_sha256(lines) for name, lines in self.shared_lines.items()}
+        for result in self.articles:
+            digests[str(V.article_graph(result.article.id))] = result.lines_sha256
+        return digests
+
+    def graph_lines(self) -> tuple[dict[str, set[str]], Origins]:
+        self.stage.load_lines(self.articles)
+        # an article made again (its entry was damaged) from a file edited since read_inputs
+        problems = [problem for result in self.articles for problem in result.problems]
+        if problems:
+            raise AnnotationError(problems)
+        lines = dict(self.shared_lines)
+        for result in self.articles:
+            lines[str(V.article_graph(result.article.id))] = result.lines
+            for node, origin in result.origins.items():
+                self.origins.lines.setdefault(node, origin)
+        return lines, self.origins
+
+
+def read_inputs(project: Project, use_cache: bool = True, writable_cache: bool = True,
+                on_file: Callable[[int, int], None] | None = None, digests: dict[str, bytes] | None = None) -> ProjectReading:
     """Read, check and anchor every annotation file and emit its triples (kg/article_stage.py: cached
-    by content, in parallel): the corpus and each graph's N-Triples text; raise on any problem."""
+    by content, in parallel); raise on any problem. `digests`: store.input_digests(project), if taken."""
     from .annotations import REGISTRY_FILE, check_corpus, read_registry
-    from .article_stage import ArticleCache, process_articles
+    from .article_stage import ArticleCache, ArticleStage
     from .errors import ProblemCollector
     from .graph import registry_graph
     from .ntriples import TripleLines
+    from .store import input_digests
 
+    digests = input_digests(project) if digests is None else digests
     problems = ProblemCollector()
     registry_path = project.seeds / REGISTRY_FILE
     registry = read_registry(registry_path, project.relative(registry_path), problems)
-    jobs = [(path, project.relative(path)) for path in sorted(project.seeds.glob("*.yaml")) if path.name != REGISTRY_FILE]
-    try:
-        registry_bytes = registry_path.read_bytes()
-    except OSError:
-        registry_bytes = b""
-    cache = ArticleCache(project.build, registry_bytes, readable=use_cache, writable=writable_cache)
-    results = process_articles(jobs, registry, cache, on_file)
+    cache = ArticleCache(project.root, project.build, f"seeds/{REGISTRY_FILE}", digests, readable=use_cache, writable=writable_cache)
+    stage = ArticleStage(project.root, _annotation_names(project), registry, cache)
+    results = stage.results(on_file)
     for result in results:
         problems.problems.extend(result.problems)
     articles = [result.article for result in results if result.article is not None]
@@ -116,11 +153,24 @@ def read_project(project: Project, use_cache: bool = True, writable_cache: bool 
         ontology.add(triple)
     registry_graph(registry, origins, into=registry_lines)
     lines = {str(V.ONTOLOGY_GRAPH): ontology.lines, str(V.REGISTRY_GRAPH): registry_lines.lines}
-    for result in results:
-        lines[str(V.article_graph(result.article.id))] = result.lines
-        for node, origin in result.origins.items():
-            origins.lines.setdefault(node, origin)
-    return Corpus(registry, articles), lines, origins
+    return ProjectReading(Corpus(registry, articles), lines, origins, results, stage)
+
+
+def _annotation_names(project: Project) -> list[str]:
+    """Every annotation file but the registry by its name in the project (`seeds/a.yaml`), as
+    glob("*.yaml") finds them (no hidden file), without a Path per file."""
+    from .annotations import REGISTRY_FILE
+
+    return [f"seeds/{name}" for name in sorted(os.listdir(project.seeds))
+            if name.endswith(".yaml") and not name.startswith(".") and name != REGISTRY_FILE]
+
+
+def read_project(project: Project, use_cache: bool = True, writable_cache: bool = True,
+                 on_file: Callable[[int, int], None] | None = None) -> tuple[Corpus, dict[str, set[str]], Origins]:
+    """read_inputs with every graph's lines: the corpus, each graph's N-Triples text and the origins."""
+    reading = read_inputs(project, use_cache, writable_cache, on_file)
+    lines, origins = reading.graph_lines()
+    return reading.corpus, lines, origins
 
 
 def union(graphs: dict[URIRef, Graph]) -> Graph:
@@ -162,7 +212,8 @@ def reason_lines(project: Project, lines: dict[str, set[str]], origins: Origins,
 
 def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Callable[[str, int, int], None],
             writable_cache: bool = True, use_cache: bool = True,
-            unchanged: Callable[[str], bool] = lambda derivation: False) -> tuple[Corpus, dict[str, set[str]] | None, str]:
+            unchanged: Callable[[str], bool] = lambda derivation: False,
+            digests: dict[str, bytes] | None = None) -> tuple[Corpus, dict[str, set[str]] | None, str]:
     """The corpus, every graph of the dataset (the inferred one included) as N-Triples text, and the
     digest of what they derive from; raise on any problem. If `unchanged(digest)` says the last build
     derived from the same, the graphs are None: reasoning and the checks would only repeat it."""
@@ -170,11 +221,15 @@ def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Calla
 
     stages = 4
     with clock("read, anchor and emit articles"):
-        corpus, lines, origins = read_project(project, use_cache, writable_cache,
-                                              on_file=lambda done, total: report("reading annotations", done, total))
-        derivation = derivation_digest(project, lines, reasoner)
+        reading = read_inputs(project, use_cache, writable_cache,
+                              on_file=lambda done, total: report("reading annotations", done, total), digests=digests)
+        derivation = derivation_digest(project, reading.graph_digests(), reasoner)
     if unchanged(derivation):
-        return corpus, None, derivation
+        return reading.corpus, None, derivation
+    with clock("read, anchor and emit articles"):
+        lines, origins = reading.graph_lines()
+        # of the lines read: an entry that was not what the index said was made again
+        derivation = derivation_digest(project, reading.graph_digests(), reasoner)
     report(f"reasoning ({reasoner})", 1, stages)
     with clock(f"reason ({reasoner})"):
         lines[str(V.INFERRED_GRAPH)], store = reason_lines(project, lines, origins, reasoner)
@@ -184,24 +239,23 @@ def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Calla
         del store  # its memory, before the dataset is written
         if problems:
             raise AnnotationError(problems)
-    return corpus, lines, derivation
+    return reading.corpus, lines, derivation
 
 
-def derivation_digest(project: Project, lines: dict[str, set[str]], reasoner: str) -> str:
+def derivation_digest(project: Project, graph_digests: dict[str, bytes], reasoner: str) -> str:
     """A digest of everything the inferred graph and the checks depend on: every asserted triple (the
-    ontology's, the registry's, each article's, with its text's checksum), the shapes, the reasoner and
-    kg's own code. An edit that changes none of them (a comment, the layout of a YAML file) changes no
-    triple of the dataset."""
+    ontology's, the registry's, each article's, with its text's checksum; by each graph's digest,
+    article_stage.graph_sha256), the shapes, the reasoner and kg's own code. An edit that changes none
+    of them (a comment, the layout of a YAML file) changes no triple of the dataset."""
     import hashlib
 
-    digest = hashlib.sha256(f"kg-derivation-1 {reasoner}\n".encode())
+    digest = hashlib.sha256(f"kg-derivation-2 {reasoner}\n".encode())
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     for path in sorted(project.shapes.glob("*.ttl")):
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-    for name in sorted(lines):
-        digest.update(f"\0graph {name}\n".encode())
-        digest.update("\n".join(sorted(lines[name])).encode("utf-8"))
+    for name in sorted(graph_digests):
+        digest.update(f"\0graph {name}\n".encode() + graph_digests[name])
     return digest.hexdigest()
 
 
@@ -253,12 +307,13 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
     with build_lock(project), offline(allow_network):
         remove_stale_temporaries(project)
         manifest = read_manifest(project)
-        if not force and manifest and is_current(project, manifest):
+        digests = input_digests(project)  # each input read once: the article stage keys its cache by these
+        if not force and manifest and is_current(project, manifest, digests):
             return BuildResult(False, manifest, project.build)
         if on_start:
             on_start()
         clock = _StageClock()
-        digest = inputs_digest(project)
+        digest = inputs_digest(project, digests)
         stages = 4
 
         def unchanged(derivation: str) -> bool:
@@ -266,7 +321,7 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
             return (not force and manifest is not None and manifest.derivation_sha256 == derivation
                     and dataset_intact(project, manifest))
 
-        _corpus, lines, derivation = _derive(project, reasoner, clock, report, use_cache=not force, unchanged=unchanged)
+        _corpus, lines, derivation = _derive(project, reasoner, clock, report, use_cache=not force, unchanged=unchanged, digests=digests)
         if lines is None:
             manifest = replace(manifest, inputs_sha256=digest)
             save_manifest(project, manifest)

@@ -1,6 +1,7 @@
 """Where a kg project keeps its files: seeds/, ontology/, queries/ and the build directory."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,17 +35,25 @@ class Project:
     def ontology_files(self) -> list[Path]:
         return sorted(p for p in self.ontology.glob("*.ttl") if p.is_file())
 
-    def input_files(self) -> list[Path]:
-        """Every file the build reads; their bytes decide whether a build is up to date."""
-        files = [p for p in self.seeds.iterdir() if p.is_file() and p.suffix in (".yaml", ".txt")]
+    def input_names(self) -> list[str]:
+        """Every file the build reads, by its name in the project (`seeds/a.yaml`); their bytes decide
+        whether a build is up to date. The seeds are listed without a Path per file: at 10,000 articles
+        Path objects alone cost half a second of every query's freshness check."""
+        seeds = sorted(entry.name for entry in os.scandir(self.seeds) if _suffix(entry.name) in (".yaml", ".txt") and entry.is_file())
         shapes = sorted(self.shapes.glob("*.ttl")) if self.shapes.is_dir() else []
-        return sorted(files) + self.ontology_files() + shapes
+        return [f"seeds/{name}" for name in seeds] + [self.relative(path) for path in self.ontology_files() + shapes]
 
     def relative(self, path: Path) -> str:
         try:
             return str(path.relative_to(self.root))
         except ValueError:
             return str(path)
+
+
+def _suffix(name: str) -> str:
+    """Path(name).suffix without making a Path (the same rule: no suffix for `.yaml` or `a.`)."""
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
 
 
 def open_project(root: str | Path) -> Project:

@@ -40,12 +40,32 @@ class Manifest:
         ) + "\n"
 
 
-def inputs_digest(project: Project) -> str:
+def file_sha256(path: str | Path) -> bytes:
+    """The SHA-256 of a file's bytes. os.read on a descriptor, no buffered file object: a third of the
+    time of Path.read_bytes on 20,000 small files."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        digest = hashlib.sha256()
+        while chunk := os.read(descriptor, 1 << 20):
+            digest.update(chunk)
+        return digest.digest()
+    finally:
+        os.close(descriptor)
+
+
+def input_digests(project: Project) -> dict[str, bytes]:
+    """The SHA-256 of every input file by its name in the project, in the order inputs_digest takes
+    them. A build reads each input once, here: the article stage keys its cache by these digests."""
+    root = str(project.root)
+    return {name: file_sha256(f"{root}/{name}") for name in project.input_names()}
+
+
+def inputs_digest(project: Project, digests: dict[str, bytes] | None = None) -> str:
     """A digest of every input file's name and bytes, plus the kg build format."""
     digest = hashlib.sha256(f"kg-build-{FORMAT_VERSION}\n".encode())
-    for path in project.input_files():
-        digest.update(project.relative(path).encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    for name, file_digest in (input_digests(project) if digests is None else digests).items():
+        digest.update(name.encode() + b"\0")
+        digest.update(file_digest)
     return digest.hexdigest()
 
 
@@ -83,7 +103,7 @@ def build_lock(project: Project) -> Iterator[None]:
 
 def remove_stale_temporaries(project: Project) -> None:
     """Temporary files a killed build left behind (only called while holding the build lock)."""
-    for leftover in [*project.build.glob(".*.tmp"), *project.build.glob("cache/*/.*.tmp")]:
+    for leftover in [*project.build.glob(".*.tmp"), *project.build.glob("cache/.*.tmp"), *project.build.glob("cache/*/.*.tmp")]:
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()
 
@@ -98,29 +118,48 @@ def read_manifest(project: Project) -> Manifest | None:
         return None
 
 
-def is_current(project: Project, manifest: Manifest | None = None) -> bool:
+def is_current(project: Project, manifest: Manifest | None = None, digests: dict[str, bytes] | None = None) -> bool:
+    """`digests`: input_digests(project), if the caller has them already."""
     manifest = manifest or read_manifest(project)
-    if manifest is None or manifest.inputs_sha256 != inputs_digest(project):
+    if manifest is None or manifest.inputs_sha256 != inputs_digest(project, digests):
         return False
     return dataset_intact(project, manifest)
 
 
 def dataset_intact(project: Project, manifest: Manifest) -> bool:
-    """Whether the dataset file is the one the manifest describes."""
+    """Whether the dataset file is the one the manifest describes. Once hashed, its identity is kept
+    (as save does), so a build directory copied or restored from a backup is hashed once, not by every query."""
     dataset = project.build / DATASET_FILE
     if _seen_unchanged(project, dataset, manifest):
         return True
     try:
-        return hashlib.sha256(dataset.read_bytes()).hexdigest() == manifest.dataset_sha256
+        with open(dataset, "rb") as stream:
+            # the identity of the file read, not of whatever the path names after the hash
+            identity = _identity_of(os.fstat(stream.fileno()))
+            digest = hashlib.sha256()
+            while chunk := stream.read(1 << 24):
+                digest.update(chunk)
     except OSError:
         return False
+    if digest.hexdigest() != manifest.dataset_sha256:
+        return False
+    with contextlib.suppress(OSError):  # only a shortcut for later checks
+        _record_seen(project, manifest, identity)
+    return True
+
+
+def _identity_of(stat: os.stat_result) -> list[int]:
+    """What changes whenever the file is replaced: write_atomically renames a new file (a new inode)
+    over it, so inode, size and modification time together tell a new file from the one hashed."""
+    return [stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns]
 
 
 def _identity(path: Path) -> list[int]:
-    """What changes whenever the file is replaced: write_atomically renames a new file (a new inode)
-    over it, so inode, size and modification time together tell a new file from the one hashed."""
-    stat = path.stat()
-    return [stat.st_ino, stat.st_dev, stat.st_size, stat.st_mtime_ns]
+    return _identity_of(path.stat())
+
+
+def _record_seen(project: Project, manifest: Manifest, identity: list[int]) -> None:
+    write_atomically(project.build / SEEN_FILE, json.dumps({"dataset_sha256": manifest.dataset_sha256, "identity": identity}).encode())
 
 
 def _seen_unchanged(project: Project, dataset: Path, manifest: Manifest) -> bool:
@@ -147,8 +186,7 @@ def save(project: Project, dataset: Iterable[bytes], manifest_for: Callable[[str
     write_atomically(project.build / DATASET_FILE, hashed(dataset))
     manifest = manifest_for(digest.hexdigest())
     write_atomically(project.build / MANIFEST_FILE, manifest.to_json().encode())
-    seen = {"dataset_sha256": manifest.dataset_sha256, "identity": _identity(project.build / DATASET_FILE)}
-    write_atomically(project.build / SEEN_FILE, json.dumps(seen).encode())
+    _record_seen(project, manifest, _identity(project.build / DATASET_FILE))
     return manifest
 
 

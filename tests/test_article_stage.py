@@ -92,3 +92,120 @@ def test_problems_in_several_articles_are_all_reported_in_parallel(tmp_path, mon
     with pytest.raises(AnnotationError) as caught:
         read_project(open_project(root))
     assert {problem.file for problem in caught.value.problems} == {f"seeds/{path.name}" for path in broken}
+
+
+def _fresh_build(seeds_dir: Path, target: Path) -> tuple[bytes, bytes]:
+    """The dataset and manifest a build from scratch makes of the same seeds."""
+    root = copy_project(target, seeds_dir)
+    build(open_project(root))
+    return (root / "build" / "dataset.nq").read_bytes(), (root / "build" / "manifest.json").read_bytes()
+
+
+def _built(root: Path) -> tuple[bytes, bytes]:
+    return (root / "build" / "dataset.nq").read_bytes(), (root / "build" / "manifest.json").read_bytes()
+
+
+def _reasoned(result) -> bool:
+    return any(stage.startswith("reason") for stage in result.stages)
+
+
+def _annotations(root: Path) -> list[Path]:
+    return sorted(p for p in (root / "seeds").glob("*.yaml") if p.name != "registry.yaml")
+
+
+def test_the_index_alone_decides_a_no_change_edit_and_the_entries_a_change(seeds, tmp_path):
+    project = open_project(seeds)
+    build(project)
+    for name in _entries(seeds):  # an edit that changes no triple needs no entry: only the index
+        (seeds / "build" / article_stage.CACHE_DIR / name).unlink()
+    target = _annotations(seeds)[1]
+    target.write_text(target.read_text(encoding="utf-8") + "# a comment\n", encoding="utf-8")
+    assert not _reasoned(build(project))
+    text = target.read_text(encoding="utf-8")
+    claim = next(line for line in text.splitlines() if line.strip().startswith("claim:"))
+    target.write_text(text.replace(claim, claim.rstrip() + " (reworded)", 1), encoding="utf-8")
+    assert _reasoned(build(project))  # the entries are gone: the articles are made again
+    assert _built(seeds) == _fresh_build(seeds / "seeds", tmp_path / "fresh")
+
+
+def test_a_removed_and_an_added_article_are_never_taken_from_the_index(seeds, tmp_path):
+    project = open_project(seeds)
+    build(project)
+    first = _built(seeds)
+    removed = _annotations(seeds)[1]  # one no other article depends on
+    kept = {path: path.read_bytes() for path in (removed, removed.with_suffix(".txt"))}
+    for path in kept:
+        path.unlink()
+    assert _reasoned(build(project))
+    assert _built(seeds) == _fresh_build(seeds / "seeds", tmp_path / "fresh")
+    for path, data in kept.items():
+        path.write_bytes(data)
+    assert _reasoned(build(project))
+    assert _built(seeds) == first
+
+
+def test_a_damaged_index_is_ignored(seeds, tmp_path):
+    project = open_project(seeds)
+    build(project)
+    index = seeds / "build" / article_stage.INDEX_FILE
+    data = bytearray(index.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    index.write_bytes(bytes(data))
+    target = _annotations(seeds)[0]
+    text = target.read_text(encoding="utf-8")
+    claim = next(line for line in text.splitlines() if line.strip().startswith("claim:"))
+    target.write_text(text.replace(claim, claim.rstrip() + " (reworded)", 1), encoding="utf-8")
+    assert _reasoned(build(project))
+    assert _built(seeds) == _fresh_build(seeds / "seeds", tmp_path / "fresh")
+    index.write_bytes(index.read_bytes()[:100])
+    target.write_text(text, encoding="utf-8")
+    assert _reasoned(build(project))
+    assert _built(seeds) == _fresh_build(seeds / "seeds", tmp_path / "fresh-again")
+
+
+def test_an_entry_under_another_key_is_not_used(seeds):
+    project = open_project(seeds)
+    build(project)
+    directory = seeds / "build" / article_stage.CACHE_DIR
+    first, second = sorted(directory.iterdir())[:2]
+    first_bytes = first.read_bytes()
+    first.write_bytes(second.read_bytes())
+    second.write_bytes(first_bytes)
+    (seeds / "build" / article_stage.INDEX_FILE).unlink()  # else the index alone would answer
+    _corpus, cached, _origins = read_project(project, writable_cache=False)
+    assert cached == read_project(project, use_cache=False, writable_cache=False)[1]
+
+
+def test_a_copied_project_checks_its_own_texts(seeds, tmp_path):
+    # The cache is copied with the project; a hit must hash the copy's text, not the one it was made from.
+    build(open_project(seeds))
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(seeds, copy)
+    text = sorted((copy / "seeds").glob("*.txt"))[0]
+    text.write_bytes(text.read_bytes().replace(b"Patrick", b"Patricks", 1))
+    with pytest.raises(AnnotationError) as caught:
+        build(open_project(copy))
+    assert any(problem.kind == "checksum" for problem in caught.value.problems)
+
+
+@pytest.mark.parametrize("edited, kept", [("an annotation file", 4), ("registry.yaml", 0)])
+def test_a_file_edited_while_it_is_read_is_not_cached(seeds, monkeypatch, edited, kept):
+    # A result may be of the new bytes, so it must not be kept under a key of the bytes hashed before.
+    project = open_project(seeds)
+    target = _annotations(seeds)[2] if edited == "an annotation file" else seeds / "seeds" / edited
+    real = article_stage.process_article
+
+    def edited_meanwhile(path, display, registry):
+        result = real(path, display, registry)
+        if Path(path).name == _annotations(seeds)[2].name:
+            target.write_text(target.read_text(encoding="utf-8") + "# edited while kg read it\n", encoding="utf-8")
+        return result
+
+    monkeypatch.setattr(article_stage, "process_article", edited_meanwhile)
+    build(project)
+    assert len(_entries(seeds)) == kept
+    monkeypatch.setattr(article_stage, "process_article", real)
+    assert build(project).rebuilt  # the manifest names the bytes hashed before the edit
+    assert len(_entries(seeds)) == 5

@@ -1,6 +1,7 @@
 """kg build: named graphs, valid RDF out of owlrl, inconsistency reports, no work when unchanged."""
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -8,10 +9,10 @@ from rdflib import BNode, Literal
 
 from kg import vocabulary as V
 from kg.build import build
-from kg.errors import InconsistencyError
+from kg.errors import AnnotationError, InconsistencyError
 from kg.project import open_project
 from kg.querying import load_dataset
-from kg.store import dataset_path, is_current, read_manifest
+from kg.store import SEEN_FILE, dataset_path, inputs_digest, is_current, read_manifest
 
 
 def graphs_of(project):
@@ -206,3 +207,86 @@ def test_a_damaged_dataset_is_rebuilt_even_when_no_triple_changed(mini_copy):
     note.write_text(note.read_text(encoding="utf-8") + "# comment\n", encoding="utf-8")
     result = build(project)
     assert _reasoned(result) and dataset.read_bytes() == good and result.manifest.dataset_sha256 == first.manifest.dataset_sha256
+
+
+def _fresh(seeds_dir, target):
+    """The dataset and manifest that a build from scratch makes of the same seeds."""
+    from conftest import copy_project
+
+    root = copy_project(target, seeds_dir)
+    build(open_project(root))
+    return (root / "build" / "dataset.nq").read_bytes(), (root / "build" / "manifest.json").read_bytes()
+
+
+def _built(root):
+    return (root / "build" / "dataset.nq").read_bytes(), (root / "build" / "manifest.json").read_bytes()
+
+
+def test_a_triple_changed_after_a_no_change_edit_is_built_as_from_scratch(mini_copy, tmp_path):
+    project = open_project(mini_copy)
+    build(project)
+    note = mini_copy / "seeds" / "note.yaml"
+    note.write_text(note.read_text(encoding="utf-8") + "# a comment\n", encoding="utf-8")
+    assert not _reasoned(build(project))
+    assert _built(mini_copy) == _fresh(mini_copy / "seeds", tmp_path / "fresh")
+    note.write_text(note.read_text(encoding="utf-8").replace("The town's pilot works well.", "The pilot works."), encoding="utf-8")
+    assert _reasoned(build(project))
+    assert _built(mini_copy) == _fresh(mini_copy / "seeds", tmp_path / "fresh-again")
+
+
+def test_an_input_changed_at_the_same_size_and_time_is_not_current(mini_copy, tmp_path):
+    project = open_project(mini_copy)
+    build(project)
+    note = mini_copy / "seeds" / "note.yaml"
+    before = note.stat()
+    edited = note.read_bytes().replace(b"works well.\n", b"works fine.\n", 1)
+    assert edited != note.read_bytes() and len(edited) == before.st_size
+    note.write_bytes(edited)
+    os.utime(note, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert not is_current(project)
+    assert _reasoned(build(project))
+    assert _built(mini_copy) == _fresh(mini_copy / "seeds", tmp_path / "fresh")
+    text = mini_copy / "seeds" / "note.txt"
+    before = text.stat()
+    text.write_bytes(text.read_bytes().replace(b"Park", b"Pork", 1))
+    os.utime(text, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert not is_current(project)
+    with pytest.raises(AnnotationError) as caught:
+        build(project)
+    assert any(problem.kind == "checksum" for problem in caught.value.problems)
+
+
+def test_the_inputs_digest_is_of_every_input_name_and_its_bytes(mini_copy):
+    # What the manifest records: the same digest as ever for the same inputs, so a build stays current.
+    import hashlib
+
+    (mini_copy / "seeds" / "notes.md").write_text("not an input\n", encoding="utf-8")
+    (mini_copy / "seeds" / ".draft.yaml").write_text("# an input, but no article\n", encoding="utf-8")
+    (mini_copy / "seeds" / "a.txt").write_text("an input\n", encoding="utf-8")
+    (mini_copy / "seeds" / "dir.yaml").mkdir()
+    root = mini_copy.resolve()
+    names = ["seeds/.draft.yaml", "seeds/a.txt", "seeds/note.txt", "seeds/note.yaml", "seeds/registry.yaml"]
+    names += sorted(f"ontology/{p.name}" for p in (root / "ontology").glob("*.ttl"))
+    names += sorted(f"ontology/shapes/{p.name}" for p in (root / "ontology" / "shapes").glob("*.ttl"))
+    expected = hashlib.sha256(b"kg-build-1\n")
+    for name in names:
+        expected.update(name.encode() + b"\0" + hashlib.sha256((root / name).read_bytes()).digest())
+    assert inputs_digest(open_project(mini_copy)) == expected.hexdigest()
+
+
+def test_a_copied_build_is_hashed_once_and_a_damaged_one_never_passes(mini_project, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(mini_project, copy)  # new inodes: the recorded identity no longer fits
+    project = open_project(copy)
+    dataset = dataset_path(project)
+    assert is_current(project)
+    seen = json.loads((copy / "build" / SEEN_FILE).read_text(encoding="utf-8"))
+    assert seen["identity"][0] == dataset.stat().st_ino
+    damaged = tmp_path / "damaged"
+    shutil.copytree(mini_project, damaged)
+    data = bytearray(dataset_path(open_project(damaged)).read_bytes())
+    data[-2] = ord("X") if data[-2] != ord("X") else ord("Y")
+    dataset_path(open_project(damaged)).write_bytes(bytes(data))
+    assert not is_current(open_project(damaged)) and not is_current(open_project(damaged))
