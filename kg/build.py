@@ -5,7 +5,7 @@ import contextlib
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -283,7 +283,7 @@ def validate_data(project: Project, path: Path) -> int:
     if problems:
         display = project.relative(path)
         # user data has no annotation lines to point at: every problem is about the data file
-        raise AnnotationError(sorted({replace(p, file=display, line=None, column=None) for p in problems}, key=str))
+        raise AnnotationError(sorted({p._replace(file=display, line=None, column=None) for p in problems}, key=str))
     return len(data)
 
 
@@ -323,7 +323,7 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
 
         _corpus, lines, derivation = _derive(project, reasoner, clock, report, use_cache=not force, unchanged=unchanged, digests=digests)
         if lines is None:
-            manifest = replace(manifest, inputs_sha256=digest)
+            manifest = manifest._replace(inputs_sha256=digest)
             save_manifest(project, manifest)
             report("done", stages, stages)
             return BuildResult(True, manifest, project.build, dict(clock.seconds))

@@ -6,11 +6,10 @@ below the CLI prints or exits.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong with one place in one file."""
 
     file: str

@@ -11,8 +11,8 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .project import Project
 
@@ -23,8 +23,7 @@ LOCK_FILE = ".lock"
 FORMAT_VERSION = "1"  # bump when the build's output changes for the same inputs
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(NamedTuple):
     inputs_sha256: str
     dataset_sha256: str
     graphs: dict[str, int]  # graph IRI -> triple count
