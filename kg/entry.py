@@ -27,16 +27,20 @@ class PlainQuery(NamedTuple):
     form: str
 
 
-class _NotPlain(Exception):
+class _BuildNeeded(Exception):
     """The build is not current: kg.cli builds first (and says so)."""
 
 
 def main() -> None:
     plain = plain_query(sys.argv[1:])
-    if plain is None or not _answer(plain):
-        from .cli import main as click_main
+    if plain is not None and _answer(plain):
+        # Everything is written and flushed, and the store was opened read-only: the interpreter's
+        # teardown (closing the store, freeing every module) would only add about 10 ms.
+        sys.stderr.flush()
+        os._exit(0)
+    from .cli import main as click_main
 
-        click_main()
+    click_main()
 
 
 def plain_query(arguments: list[str]) -> PlainQuery | None:
@@ -89,14 +93,14 @@ def _answer(plain: PlainQuery) -> bool:
     from .queries import parse_param_options
     from .results import render
 
-    def not_current() -> None:
-        raise _NotPlain()
+    def build_needed() -> None:
+        raise _BuildNeeded()
 
     try:
         result = run_saved_query(open_project(plain.project), plain.name, parse_param_options(plain.params),
-                                 on_build=not_current, timeout=DEFAULT_QUERY_TIMEOUT)
+                                 on_build=build_needed, timeout=DEFAULT_QUERY_TIMEOUT)
         text = render(result, plain.form)
-    except _NotPlain:
+    except _BuildNeeded:
         return False
     except KgError as error:
         sys.stderr.write(f"Error: {error.summary()}\n")
