@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from .errors import Problem, ProjectError
 from .project import Project
 
 DATASET_FILE = "dataset.nq"
@@ -56,7 +57,14 @@ def input_digests(project: Project) -> dict[str, bytes]:
     """The SHA-256 of every input file by its name in the project, in the order inputs_digest takes
     them. A build reads each input once, here: the article stage keys its cache by these digests."""
     root = str(project.root)
-    return {name: file_sha256(f"{root}/{name}") for name in project.input_names()}
+    digests = {}
+    for name in project.input_names():
+        try:
+            digests[name] = file_sha256(f"{root}/{name}")
+        except OSError as error:  # removed or made unreadable since it was listed
+            raise ProjectError(Problem(name, None, None, f"cannot read the file: {error.strerror or error}",
+                                       "check that it exists and is readable, then run kg again", "project")) from None
+    return digests
 
 
 def inputs_digest(project: Project, digests: dict[str, bytes] | None = None) -> str:

@@ -7,9 +7,10 @@ import os
 import pytest
 from rdflib import BNode, Literal
 
+from kg import store
 from kg import vocabulary as V
 from kg.build import build
-from kg.errors import AnnotationError, InconsistencyError
+from kg.errors import AnnotationError, InconsistencyError, ProjectError
 from kg.project import open_project
 from kg.querying import load_dataset
 from kg.store import SEEN_FILE, dataset_path, inputs_digest, is_current, read_manifest
@@ -290,3 +291,18 @@ def test_a_copied_build_is_hashed_once_and_a_damaged_one_never_passes(mini_proje
     data[-2] = ord("X") if data[-2] != ord("X") else ord("Y")
     dataset_path(open_project(damaged)).write_bytes(bytes(data))
     assert not is_current(open_project(damaged)) and not is_current(open_project(damaged))
+
+
+def test_an_input_that_cannot_be_read_is_named_without_a_traceback(mini_copy, monkeypatch):
+    unreadable = next(name for name in open_project(mini_copy).input_names() if name.endswith(".yaml"))
+    hash_file = store.file_sha256
+
+    def removed_meanwhile(path):
+        if str(path).endswith(unreadable):
+            raise FileNotFoundError(2, "No such file or directory")
+        return hash_file(path)
+
+    monkeypatch.setattr(store, "file_sha256", removed_meanwhile)
+    with pytest.raises(ProjectError) as raised:
+        store.input_digests(open_project(mini_copy))
+    assert str(raised.value) == f"{unreadable}: cannot read the file: No such file or directory (check that it exists and is readable, then run kg again)"
