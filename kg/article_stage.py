@@ -100,11 +100,29 @@ def process_article(path: Path, display: str, registry: Registry) -> ArticleResu
     return ArticleResult(ArticleSummary.of(article), sink.lines, origins.lines, lines_sha256=graph_sha256(sink.lines))
 
 
+# The libraries whose version can change what kg writes for the same inputs (parsing, reasoning, checks).
+LIBRARIES = ("PyYAML", "rdflib", "owlrl", "pyoxigraph", "pyshacl")
+
+
+def library_versions() -> bytes:
+    """The installed versions of LIBRARIES, for the cache keys: an upgrade is a new cache."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "-"
+
+    return "\0".join(f"{name}={installed(name)}" for name in LIBRARIES).encode()
+
+
 def _code_digest() -> bytes:
     digest = hashlib.sha256(_CACHE_FORMAT)
     here = Path(__file__).parent
     for name in _CODE:
         digest.update((here / name).read_bytes())
+    digest.update(library_versions())
     return digest.digest()
 
 

@@ -245,11 +245,14 @@ def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Calla
 def derivation_digest(project: Project, graph_digests: dict[str, bytes], reasoner: str) -> str:
     """A digest of everything the inferred graph and the checks depend on: every asserted triple (the
     ontology's, the registry's, each article's, with its text's checksum; by each graph's digest,
-    article_stage.graph_sha256), the shapes, the reasoner and kg's own code. An edit that changes none
-    of them (a comment, the layout of a YAML file) changes no triple of the dataset."""
+    article_stage.graph_sha256), the shapes, the reasoner, kg's own code and the libraries' versions.
+    An edit that changes none of them (a comment, the layout of a YAML file) changes no triple of the
+    dataset."""
     import hashlib
 
-    digest = hashlib.sha256(f"kg-derivation-2 {reasoner}\n".encode())
+    from .article_stage import library_versions
+
+    digest = hashlib.sha256(f"kg-derivation-2 {reasoner}\n".encode() + library_versions())
     for path in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     for path in sorted(project.shapes.glob("*.ttl")):

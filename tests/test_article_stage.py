@@ -7,7 +7,7 @@ import pytest
 
 from conftest import copy_project, load_generator
 from kg import article_stage
-from kg.build import build, read_project
+from kg.build import build, derivation_digest, read_project
 from kg.errors import AnnotationError
 from kg.project import open_project
 
@@ -209,3 +209,14 @@ def test_a_file_edited_while_it_is_read_is_not_cached(seeds, monkeypatch, edited
     monkeypatch.setattr(article_stage, "process_article", real)
     assert build(project).rebuilt  # the manifest names the bytes hashed before the edit
     assert len(_entries(seeds)) == 5
+
+
+def test_an_upgraded_library_is_a_new_article_cache_and_a_new_derivation(mini_project, monkeypatch):
+    import importlib.metadata
+
+    project = open_project(mini_project)
+    before = (article_stage._code_digest(), derivation_digest(project, {}, "rules"))
+    installed = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "99.0" if name == "pyoxigraph" else installed(name))
+    after = (article_stage._code_digest(), derivation_digest(project, {}, "rules"))
+    assert before[0] != after[0] and before[1] != after[1]
