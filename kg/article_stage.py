@@ -303,7 +303,7 @@ class ArticleStage:
         return results
 
     def load_lines(self, results: list[ArticleResult]) -> None:
-        """Fill in the lines and origins that results(lines=False) left in the cache: from the entries,
+        """Fill in the lines and origins that results() left in the cache (None): from the entries,
         or made again where an entry is missing or damaged. Their lines_sha256 is then the entry's
         own, and the caller takes the digests again (kg/build.py _derive)."""
         left = [index for index, result in enumerate(results) if result.lines is None]
