@@ -196,18 +196,21 @@ def reason(graphs: dict[URIRef, Graph], origins: Origins | None = None, reasoner
     return infer(list(graphs.values()), graphs[V.ONTOLOGY_GRAPH], lines)
 
 
-def reason_lines(project: Project, lines: dict[str, set[str]], origins: Origins, reasoner: str = "rules") -> tuple[set[str], object | None]:
+def reason_lines(project: Project, lines: dict[str, set[str]], origins: Origins, reasoner: str = "rules",
+                 use_cache: bool = True, writable_cache: bool = True) -> tuple[set[str], object | None]:
     """The inferred graph as N-Triples text, and the pyoxigraph store of the asserted and inferred triples
-    if the rules made one (kg/rules.py closure_lines; else None). The rules read the emitted text directly;
-    owlrl, the reference, gets the rdflib graphs it needs, made again from the annotations."""
+    if the rules made one (kg/rules.py closure_lines; else None). The rules read the emitted text directly
+    (and the schema's closure from the build's cache, kg/schema_cache.py); owlrl, the reference, gets the
+    rdflib graphs it needs, made again from the annotations."""
     if reasoner == "owlrl":
         from .ntriples import term
 
         graphs, _ = assemble(project, read_corpus(project.seeds, project.root))
         return {f"{term(s)} {term(p)} {term(o)}" for s, p, o in reason(graphs, origins, "owlrl")}, None
     from .rules import closure_lines
+    from .schema_cache import SchemaCache
 
-    return closure_lines(lines, origins.lines)
+    return closure_lines(lines, origins.lines, schema_cache=SchemaCache(project.build, use_cache, writable_cache))
 
 
 def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Callable[[str, int, int], None],
@@ -232,7 +235,7 @@ def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Calla
         derivation = derivation_digest(project, reading.graph_digests(), reasoner)
     report(f"reasoning ({reasoner})", 1, stages)
     with clock(f"reason ({reasoner})"):
-        lines[str(V.INFERRED_GRAPH)], store = reason_lines(project, lines, origins, reasoner)
+        lines[str(V.INFERRED_GRAPH)], store = reason_lines(project, lines, origins, reasoner, use_cache, writable_cache)
     report("checking shapes and anchors", 2, stages)
     with clock("check shapes and anchors"):
         problems = check_triple_lines((line for graph in lines.values() for line in graph), origins.lines, project.root, project.shapes, store)

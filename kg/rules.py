@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
+from typing import TYPE_CHECKING
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF
@@ -43,6 +44,9 @@ from .ntriples import documents, parse_term, term
 from .streams import ChunkStream
 from .reasoning import closure as owlrl_closure
 from .reasoning import error_messages, inconsistency_problems, is_noise, is_noise_text
+
+if TYPE_CHECKING:
+    from .schema_cache import SchemaCache
 
 _TBOX = "urn:kg:reasoning:schema-closure"
 _DELTA = "urn:kg:reasoning:delta:"  # + the round that derived it
@@ -210,16 +214,22 @@ def infer_lines(lines: dict[str, set[str]], origins: dict | None = None) -> set[
     return closure_lines(lines, origins, keep_store=False)[0]
 
 
-def closure_lines(lines: dict[str, set[str]], origins: dict | None = None, keep_store: bool = True) -> tuple[set[str], object | None]:
+def closure_lines(lines: dict[str, set[str]], origins: dict | None = None, keep_store: bool = True,
+                  schema_cache: SchemaCache | None = None) -> tuple[set[str], object | None]:
     """infer_lines, and (if `keep_store`) the pyoxigraph store the rules ran in, made to hold exactly the
     asserted and the inferred triples in its default graph: the shape checks read that store rather
     than load every triple again (a third of their time at 10,000 articles). The store is None when
-    owlrl did the reasoning (an axiom the rules do not cover)."""
+    owlrl did the reasoning (an axiom the rules do not cover). The schema's closure comes from
+    `schema_cache` if one is given (kg/schema_cache.py)."""
+    from .schema_cache import schema_closure
+
     def chunks():  # streamed: a large build never holds its whole dataset as one text
         return documents(line for graph in lines.values() for line in graph)
 
-    ontology = _graph(" .\n".join(lines[str(V.ONTOLOGY_GRAPH)]) + " .\n")
-    closure = _reason(chunks, ontology, tbox_inferences(ontology), unless_unsupported=True)
+    ontology_lines = lines[str(V.ONTOLOGY_GRAPH)]
+    ontology = _graph(" .\n".join(ontology_lines) + " .\n")
+    schema = schema_cache.closure(ontology, ontology_lines) if schema_cache else schema_closure(ontology)
+    closure = _reason(chunks, ontology, schema, unless_unsupported=True)
     if closure is None:
         inferred = infer([_graph("".join(chunks()))], ontology, origins)
         return {" ".join(term(node) for node in triple) for triple in inferred}, None
