@@ -106,8 +106,17 @@ def test_figure_provenance_follows_the_chain(datasets):
 
 def test_where_sources_disagree(datasets):
     result = run(datasets, "where-sources-disagree")
-    aspects = {str(a) for a in column(result, "aspect")}
-    assert aspects == {"date of the event", "addressee of the letter"}
+    assert [str(v) for v in result.variables] == ["subject", "aspect", "value", "document"]
+    values = {}
+    for _subject, aspect, value, document in result.rows:
+        values.setdefault(str(aspect), {}).setdefault(str(value), set()).add(document)
+    # each disputed value with every article that gives it
+    assert values == {
+        "date of the event": {"2011-06-03": {KGR["wgbh-2011-06-06"]},
+                              "2011-06-07": {KGR["aclu-ma-2011-06-07"], KGR["afsc-2011-06-07"]}},
+        "addressee of the letter": {"Department of Homeland Security": {KGR["afsc-2011-06-07"]},
+                                    "U.S. Immigration and Customs Enforcement": {KGR["wgbh-2011-06-06"]}},
+    }
 
 
 def test_mentions_aliases_statements_about_decisions_evidence(datasets):
