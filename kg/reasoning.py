@@ -56,7 +56,7 @@ def is_noise(triple: tuple) -> bool:
 _VOCABULARY_TEXTS = tuple("<" + namespace for namespace in _VOCABULARY_NAMESPACES)
 _TYPE_TEXT = f"<{RDF.type}>"
 _REFLEXIVE_TEXTS = {f"<{iri}>" for iri in _REFLEXIVE}
-_TRIVIAL_OBJECT_TEXTS = {f"<{iri}>" for iri in _TRIVIAL_OBJECTS}
+TRIVIAL_CLASS_TEXTS = sorted(f"<{iri}>" for iri in _TRIVIAL_OBJECTS)  # `x rdf:type` one of them is always noise
 _SUBCLASS_OR_SUBPROPERTY_TEXTS = {f"<{iri}>" for iri in (RDFS.subClassOf, RDFS.subPropertyOf)}
 _TOP_TEXTS = {f"<{iri}>" for iri in (OWL.Thing, RDFS.Resource, OWL.topObjectProperty, OWL.topDataProperty)}
 
@@ -72,7 +72,7 @@ def is_noise_text(subject: str, predicate: str, obj: str) -> bool:
         return True  # axiomatic triples about rdf:, rdfs:, owl:, xsd: terms
     if predicate in _REFLEXIVE_TEXTS and subject == obj:
         return True
-    if predicate == _TYPE_TEXT and obj in _TRIVIAL_OBJECT_TEXTS:
+    if predicate == _TYPE_TEXT and obj in TRIVIAL_CLASS_TEXTS:
         return True
     return predicate in _SUBCLASS_OR_SUBPROPERTY_TEXTS and obj in _TOP_TEXTS
 

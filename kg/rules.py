@@ -43,7 +43,7 @@ from .errors import InconsistencyError
 from .ntriples import documents, parse_term, term
 from .streams import ChunkStream
 from .reasoning import closure as owlrl_closure
-from .reasoning import error_messages, inconsistency_problems, is_noise, is_noise_text
+from .reasoning import TRIVIAL_CLASS_TEXTS, error_messages, inconsistency_problems, is_noise, is_noise_text
 
 if TYPE_CHECKING:
     from .schema_cache import SchemaCache
@@ -109,7 +109,7 @@ class Rule:
         # Over the whole store, heads with a constant predicate are ruled out faster by one anti-join
         # with that predicate's triples than by a lookup per solution; with a variable predicate the
         # anti-join would read every triple.
-        where = self._where(self.bodies(0)[0], f"!{_triggers(self.head)}", anti_join=not predicate.startswith("?"))
+        where = self._where(self.bodies(0)[0], f"!{_triggers(self.head)}{_not_noise(self.head)}", anti_join=not predicate.startswith("?"))
         return f"{_PREFIXES}CONSTRUCT {{ {self.head} }}\nWHERE {{ {where} }}"
 
     def dead_schema(self) -> str:
@@ -372,6 +372,16 @@ def _triggers(head: str) -> str:
     if predicate.startswith("?"):
         return f"({live_property} || {predicate} = rdf:type)"  # its class may not be bound yet: count it live
     return live_property
+
+
+def _not_noise(head: str) -> str:
+    """A SPARQL condition ("&& ...", or nothing) that leaves out heads that are always noise: `x rdf:type
+    owl:Thing` and the like, a sixth of the dead heads, are not worth reading off the store only to be
+    filtered out (kg/reasoning.py is_noise_text)."""
+    _, predicate, obj = _terms_of(head)
+    if predicate != "rdf:type" or not obj.startswith("?"):
+        return ""
+    return f" && {obj} NOT IN ({', '.join(TRIVIAL_CLASS_TEXTS)})"
 
 
 def _triple_patterns(patterns: tuple[str, ...]) -> list[str]:
