@@ -726,7 +726,8 @@ def write_tree(target: Path, files: dict[str, bytes]) -> None:
     target = Path(os.path.abspath(target))
     check_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".site-tmp", dir=target.parent))
+    _remove_leftovers(target)
+    temporary = Path(tempfile.mkdtemp(prefix=_temporary_prefix(target), suffix=".site-tmp", dir=target.parent))
     old: Path | None = None
     try:
         for relative_path in sorted(files):
@@ -737,7 +738,7 @@ def write_tree(target: Path, files: dict[str, bytes]) -> None:
             os.chmod(directory, 0o755)
         if target.exists():
             check_target(target)  # again, just before replacing it
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old-site-tmp", dir=target.parent))
+            old = Path(tempfile.mkdtemp(prefix=_temporary_prefix(target), suffix=".old-site-tmp", dir=target.parent))
             os.replace(target, old)  # onto the empty directory mkdtemp made
         os.replace(temporary, target)
     except BaseException:
@@ -749,6 +750,31 @@ def write_tree(target: Path, files: dict[str, bytes]) -> None:
     finally:
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _temporary_prefix(target: Path) -> str:
+    # the writer's process id in the name: a later `kg site` can tell a killed writer's leftovers
+    # from the directories of one still running
+    return f".{target.name}.{os.getpid()}."
+
+
+def _remove_leftovers(target: Path) -> None:
+    """The temporary directories a `kg site` that was killed left beside `target`."""
+    pattern = re.compile(re.escape(f".{target.name}.") + r"(\d+)\.[a-z0-9_]{8}\.(?:old-)?site-tmp")  # as mkdtemp names them
+    for leftover in target.parent.iterdir():
+        match = pattern.fullmatch(leftover.name)
+        if match and leftover.is_dir() and not leftover.is_symlink() and not _running(int(match[1])):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process, or not a process id we can ask about: leave it
+    return True
 
 
 def write_site(project: Project, target: Path, allow_network: bool = False) -> SiteResult:

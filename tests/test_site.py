@@ -350,6 +350,24 @@ def test_a_failed_write_keeps_the_previous_site(tmp_path):
     assert os.stat(target / "index.html").st_mode & 0o777 == 0o644
 
 
+def test_the_leftovers_of_a_killed_writer_are_removed_and_a_running_ones_kept(tmp_path):
+    import subprocess
+    import sys
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(finished.stdout)  # a process that has ended (its id not reused this soon)
+    target = tmp_path / "site"
+    killed = [tmp_path / f".site.{dead}.abcd_123.site-tmp", tmp_path / f".site.{dead}.zz99yy88.old-site-tmp"]
+    running = tmp_path / f".site.{os.getpid()}.qwertyui.site-tmp"
+    unrelated = [tmp_path / f".site.1234.{dead}.abcdefgh.site-tmp",  # a temporary of a target named "site.1234"
+                 tmp_path / f".other.{dead}.abcdefgh.site-tmp"]
+    for directory in [*killed, running, *unrelated]:
+        directory.mkdir()
+        (directory / "index.html").write_text("partial")
+    write_tree(target, {MARKER: b"kg\n", "index.html": b"new"})
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["site", running.name, *(p.name for p in unrelated)])
+
+
 # ---------------------------------------------------------------------- highlighting
 
 
