@@ -100,7 +100,7 @@ class MadeArticle:
     sends back, pickled once for the entry and the journey alike."""
 
     payload: bytes
-    staged: str | None = None  # a file holding its cache entry, not yet under its key (ArticleCache.stage)
+    staged: str | None = None  # a file holding its cache entry, not yet under its key; "": the entry is there already (ArticleCache.stage)
 
 
 def process_article(path: Path, display: str, registry: Registry) -> ArticleResult | MadeArticle:
@@ -257,8 +257,10 @@ class ArticleCache:
 
     def stage(self, key: str, display: str, payload: bytes) -> str | None:
         """Write the entry of an article made from the file whose bytes gave `key` beside the entries, to
-        be put under its key (keep) once the build knows the registry did not change meanwhile. None if the
-        file changed while it was being read: its result could belong to other bytes, and is not kept.
+        be put under its key (keep) once the build knows the registry did not change meanwhile; "" if
+        the entry under the key holds these bytes already (a forced rebuild writes no file it need not:
+        creating one costs more than reading one). None if the file changed while it was being read:
+        its result could belong to other bytes, and is not kept.
 
         Not flushed to disk: an entry a crash left incomplete fails its checksum and is made again."""
         try:
@@ -266,13 +268,19 @@ class ArticleCache:
                 return None
         except OSError:
             return None
+        entry = _with_checksum(payload, key)
+        with contextlib.suppress(OSError):
+            if (self.directory / key).read_bytes() == entry:
+                return ""
         handle, staged = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.directory)
         with os.fdopen(handle, "wb") as stream:
-            stream.write(_with_checksum(payload, key))
+            stream.write(entry)
         return staged
 
     def keep(self, key: str, staged: str, result: ArticleResult) -> None:
-        os.replace(staged, self.directory / key)
+        """Put a staged entry ("": one in place already) under its key."""
+        if staged:
+            os.replace(staged, self.directory / key)
         self.index[key] = (result.article, result.lines_sha256)
 
     def _read_index(self) -> dict[str, tuple[ArticleSummary, bytes]]:
@@ -357,7 +365,7 @@ class ArticleStage:
                 for done, (index, made) in enumerate(zip(todo, each(_work, todo)), 1):
                     if isinstance(made, MadeArticle):
                         results[index] = _entry_result(made.payload)
-                        if made.staged:
+                        if made.staged is not None:
                             staged.append((index, made.staged))
                     else:
                         results[index] = made
@@ -369,9 +377,10 @@ class ArticleStage:
                 staged = []
         finally:
             _shared = None
-            for _index, name in staged:  # not kept
-                with contextlib.suppress(OSError):
-                    os.unlink(name)
+            for _index, name in staged:  # not kept (an entry in place already stays)
+                if name:
+                    with contextlib.suppress(OSError):
+                        os.unlink(name)
 
     def make(self, index: int) -> ArticleResult | MadeArticle:
         """Read and emit one article (in a worker), its cache entry staged if it may be kept."""

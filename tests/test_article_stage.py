@@ -92,6 +92,19 @@ def test_entries_written_by_the_workers_are_put_under_their_keys(tmp_path, monke
     assert read_project(project, writable_cache=False)[1] == read_project(project, use_cache=False, writable_cache=False)[1]
 
 
+def test_a_forced_rebuild_rewrites_only_the_entries_that_differ(seeds):
+    project = open_project(seeds)
+    build(project)
+    directory = seeds / "build" / article_stage.CACHE_DIR
+    before = {entry.name: entry.stat().st_ino for entry in directory.iterdir()}
+    damaged = sorted(before)[0]
+    (directory / damaged).write_bytes(b"damaged")
+    build(project, force=True)
+    after = {entry.name: entry.stat().st_ino for entry in directory.iterdir()}
+    assert set(after) == set(before) and [name for name in after if after[name] != before[name]] == [damaged]
+    assert (directory / damaged).read_bytes() != b"damaged"
+
+
 def test_a_build_stopped_midway_keeps_no_entry(seeds, monkeypatch):
     real = article_stage.process_article
     stop = _annotations(seeds)[3].name
