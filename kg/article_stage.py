@@ -15,7 +15,11 @@ An edit that changes no triple then reads that one file instead of every entry (
 
 The articles that do need work are spread over the machine's cores (fork, so the registry is
 shared with the workers for free); results come back in file order, so the output never
-depends on which worker finished first.
+depends on which worker finished first. A worker sends an article back as its cache entry (its
+lines sorted once, for the digest and the entry alike) and writes that entry beside the others
+under a temporary name; they are put under their keys once every article is made and the registry
+is known to be the one their keys name, else removed. Entries are not flushed to disk one by one
+(an fsync each cost more than making the article): one a crash left incomplete fails its checksum.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import gc
 import hashlib
 import os
 import pickle
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +41,7 @@ from .store import file_sha256, write_atomically
 
 CACHE_DIR = Path("cache") / "articles"
 INDEX_FILE = Path("cache") / "articles.index"
-_CACHE_FORMAT = b"kg-article-cache-4"
+_CACHE_FORMAT = b"kg-article-cache-5"
 # The modules whose code decides an article's triples: a change to any of them is a new cache.
 _CODE = ("annotations.py", "anchoring.py", "graph.py", "ntriples.py", "prefixes.py", "vocabulary.py", "yamlfile.py", "article_stage.py")
 _PARALLEL_FROM = 64  # below this many articles, starting workers costs more than it saves
@@ -46,11 +51,11 @@ _UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueE
 
 def graph_sha256(lines: Iterable[str]) -> bytes:
     """The digest of a graph's N-Triples lines, whatever order they come in."""
-    return hashlib.sha256(_sorted_text(lines).encode("utf-8")).digest()
+    return _lines_sha256(sorted(lines))
 
 
-def _sorted_text(lines: Iterable[str]) -> str:
-    return "\n".join(sorted(lines))
+def _lines_sha256(sorted_lines: list[str]) -> bytes:
+    return hashlib.sha256("\n".join(sorted_lines).encode("utf-8")).digest()
 
 
 @dataclass(frozen=True)
@@ -89,7 +94,17 @@ class ArticleResult:
     lines_sha256: bytes = b""  # graph_sha256 of the lines: all the derivation digest takes of them
 
 
-def process_article(path: Path, display: str, registry: Registry) -> ArticleResult:
+@dataclass(frozen=True)
+class MadeArticle:
+    """An article made without problems, as its cache entry holds it (_entry_payload): what a worker
+    sends back, pickled once for the entry and the journey alike."""
+
+    payload: bytes
+    staged: str | None = None  # a file holding its cache entry, not yet under its key; "": the entry is there already (ArticleCache.stage)
+
+
+def process_article(path: Path, display: str, registry: Registry) -> ArticleResult | MadeArticle:
+    """The article's triples, or its problems (an ArticleResult)."""
     problems = ProblemCollector()
     article = read_article(path, display, registry, problems)
     if article is None or problems:
@@ -97,7 +112,19 @@ def process_article(path: Path, display: str, registry: Registry) -> ArticleResu
     origins = Origins()
     sink = TripleLines()
     article_graph(article, origins, into=sink)
-    return ArticleResult(ArticleSummary.of(article), sink.lines, origins.lines, lines_sha256=graph_sha256(sink.lines))
+    lines = sorted(sink.lines)  # once, for the digest and the entry alike
+    return MadeArticle(_entry_payload(ArticleSummary.of(article), lines, origins.lines, _lines_sha256(lines)))
+
+
+def _entry_payload(summary: ArticleSummary, lines: list[str], origins: dict, lines_sha256: bytes) -> bytes:
+    # A list of lines loads four times faster than their text in one string split again (whose
+    # curly quotes make all of it two bytes a character), and a set would be pickled unsorted.
+    return pickle.dumps((summary, lines, list(origins.items()), lines_sha256), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _entry_result(payload: bytes) -> ArticleResult:
+    article, lines, origins, lines_sha256 = pickle.loads(payload)
+    return ArticleResult(article, set(lines), dict(origins), lines_sha256=lines_sha256)
 
 
 # The libraries whose version can change what kg writes for the same inputs (parsing, reasoning, checks).
@@ -220,25 +247,40 @@ class ArticleCache:
             payload = _checked((self.directory / key).read_bytes(), key)
             if payload is None:
                 return None
-            article, lines, origins, lines_sha256 = pickle.loads(payload)
+            result = _entry_result(payload)
         except _UNREADABLE:
             return None
-        if not isinstance(article, ArticleSummary) or not self._text_intact(article):
+        if not isinstance(result.article, ArticleSummary) or not self._text_intact(result.article):
             return None
-        self.index[key] = (article, lines_sha256)
-        return ArticleResult(article, set(lines.split("\n")) if lines else set(), dict(origins), lines_sha256=lines_sha256)
+        self.index[key] = (result.article, result.lines_sha256)
+        return result
 
-    def put(self, key: str, display: str, result: ArticleResult) -> None:
-        """Keep a result made from the file whose bytes gave `key`: if the file changed while it was
-        being read, its result could belong to other bytes, and is not kept."""
+    def stage(self, key: str, display: str, payload: bytes) -> str | None:
+        """Write the entry of an article made from the file whose bytes gave `key` beside the entries, to
+        be put under its key (keep) once the build knows the registry did not change meanwhile; "" if
+        the entry under the key holds these bytes already (a forced rebuild writes no file it need not:
+        creating one costs more than reading one). None if the file changed while it was being read:
+        its result could belong to other bytes, and is not kept.
+
+        Not flushed to disk: an entry a crash left incomplete fails its checksum and is made again."""
         try:
             if self._key_of(display, file_sha256(self.root / display)) != key:
-                return
+                return None
         except OSError:
-            return
-        # The lines as one string: far fewer objects to pickle and load than a set of them.
-        entry = (result.article, _sorted_text(result.lines), list(result.origins.items()), result.lines_sha256)
-        write_atomically(self.directory / key, _with_checksum(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL), key))
+            return None
+        entry = _with_checksum(payload, key)
+        with contextlib.suppress(OSError):
+            if (self.directory / key).read_bytes() == entry:
+                return ""
+        handle, staged = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.directory)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(entry)
+        return staged
+
+    def keep(self, key: str, staged: str, result: ArticleResult) -> None:
+        """Put a staged entry ("": one in place already) under its key."""
+        if staged:
+            os.replace(staged, self.directory / key)
         self.index[key] = (result.article, result.lines_sha256)
 
     def _read_index(self) -> dict[str, tuple[ArticleSummary, bytes]]:
@@ -266,12 +308,11 @@ class ArticleCache:
                         os.unlink(self.directory / name)
 
 
-_shared: tuple[Registry, Path, list[str]] | None = None  # set before forking, read by the workers
+_shared: ArticleStage | None = None  # set before forking, read by the workers
 
 
-def _work(index: int) -> ArticleResult:
-    registry, root, names = _shared
-    return process_article(root / names[index], names[index], registry)
+def _work(index: int) -> ArticleResult | MadeArticle:
+    return _shared.make(index)
 
 
 class ArticleStage:
@@ -315,24 +356,49 @@ class ArticleStage:
     def _process(self, todo: list[int], results: list[ArticleResult | None], report: Callable[[int], None]) -> None:
         global _shared
         report(0)
-        if len(todo) >= _PARALLEL_FROM and self.workers > 1:
-            import multiprocessing
+        if todo and self.cache and self.cache.writable:
+            self.cache.directory.mkdir(parents=True, exist_ok=True)  # for the entries the workers stage
+        staged: list[tuple[int, str]] = []  # (article, file) of the entries the workers wrote
+        _shared = self
+        try:
+            with _workers(self.workers if len(todo) >= _PARALLEL_FROM else 1) as each:
+                for done, (index, made) in enumerate(zip(todo, each(_work, todo)), 1):
+                    if isinstance(made, MadeArticle):
+                        results[index] = _entry_result(made.payload)
+                        if made.staged is not None:
+                            staged.append((index, made.staged))
+                    else:
+                        results[index] = made
+                    report(done)
+            # the articles were made with the registry read at the start: kept only if it still has the keys' bytes
+            if staged and self.cache.registry_unchanged():
+                for index, name in staged:
+                    self.cache.keep(self.keys[index], name, results[index])
+                staged = []
+        finally:
+            _shared = None
+            for _index, name in staged:  # not kept (an entry in place already stays)
+                if name:
+                    with contextlib.suppress(OSError):
+                        os.unlink(name)
 
-            _shared = (self.registry, self.root, self.names)
-            try:
-                with multiprocessing.get_context("fork").Pool(self.workers) as pool:
-                    for done, (index, result) in enumerate(zip(todo, pool.imap(_work, todo, chunksize=16)), 1):
-                        results[index] = result
-                        report(done)
-            finally:
-                _shared = None
-        else:
-            for done, index in enumerate(todo, 1):
-                name = self.names[index]
-                results[index] = process_article(self.root / name, name, self.registry)
-                report(done)
-        if self.cache and self.cache.writable and todo and self.cache.registry_unchanged():
-            for index in todo:
-                result = results[index]
-                if result.article is not None and not result.problems and self.keys[index]:
-                    self.cache.put(self.keys[index], self.names[index], result)
+    def make(self, index: int) -> ArticleResult | MadeArticle:
+        """Read and emit one article (in a worker), its cache entry staged if it may be kept."""
+        name, key = self.names[index], self.keys[index]
+        made = process_article(self.root / name, name, self.registry)
+        if isinstance(made, MadeArticle) and key and self.cache and self.cache.writable:
+            made = MadeArticle(made.payload, self.cache.stage(key, name, made.payload))
+        return made
+
+
+@contextlib.contextmanager
+def _workers(count: int) -> Iterator[Callable]:
+    """A map over `count` processes (fork, so they share what the parent holds), results in order; the
+    plain map if one."""
+    if count == 1:
+        yield map
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(count) as pool:
+        yield lambda function, items: pool.imap(function, items, chunksize=16)

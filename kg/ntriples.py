@@ -17,6 +17,7 @@ from rdflib.plugins.serializers.nt import _quoteLiteral
 from rdflib.term import _is_valid_uri
 
 _iris: dict[str, str] = {}  # IRI -> "<IRI>": the same few thousand IRIs recur in every article
+_NOT_IN_IRI = re.compile(r'[<>" {}|\\^`]')  # rdflib.term._invalid_uri_chars, in one search
 
 
 def term(node) -> str:
@@ -36,11 +37,46 @@ def term(node) -> str:
     return node.n3()  # subclasses (e.g. rdflib's Namespace terms) write themselves
 
 
+# The build writes an article's few hundred triples from plain strings with the functions below: as
+# term() writes the URIRef or Literal they stand for, without making one (tests/test_ntriples.py).
+
+def iri(text: str) -> str:
+    """term(URIRef(text)), refused alike."""
+    if _NOT_IN_IRI.search(text):
+        raise ValueError(f'"{text}" does not look like a valid URI')
+    return f"<{text}>"
+
+
+def plain_literal(text: str) -> str:
+    """term(Literal(text)): rdflib escapes these four characters and no other."""
+    return '"' + text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"').replace("\r", "\\r") + '"'
+
+
+def lang_literal(text: str, language: str) -> str:
+    """term(Literal(text, lang=language))."""
+    return f"{plain_literal(text)}@{language}"
+
+
+_typed: dict[tuple[type, object, str], str] = {}  # the few thousand dates and offsets recur across articles
+
+
+def typed_literal(value: object, datatype: str) -> str:
+    """term(Literal(value, datatype=URIRef(datatype))), made by rdflib once per value: the lexical form
+    of a boolean, a number or a date is rdflib's own."""
+    key = (type(value), value, datatype)  # the type too: True == 1
+    text = _typed.get(key)
+    if text is None:
+        text = _typed[key] = term(Literal(value, datatype=URIRef(datatype)))
+    return text
+
+
 class TripleLines:
-    """A write-only stand-in for an rdflib Graph: `add` keeps the triple as "S P O" text, once."""
+    """A write-only stand-in for an rdflib Graph: keeps each triple as "S P O" text, once. `add` takes
+    rdflib terms, `add_line` a line written with the functions above."""
 
     def __init__(self) -> None:
         self.lines: set[str] = set()
+        self.add_line = self.lines.add
 
     def add(self, triple) -> None:
         subject, predicate, obj = triple

@@ -63,7 +63,12 @@ class _Loader(yaml.SafeLoader):
 _FastLoader = getattr(yaml, "CSafeLoader", None)
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 def _convert(node: yaml.Node, loader: Any, path: str) -> Any:
+    if node.tag == _STR_TAG and type(node) is yaml.ScalarNode:
+        return node.value  # what the constructor would return, without its bookkeeping: most values are text
     if isinstance(node, yaml.MappingNode):
         result = Mapping()
         result.line, result.column = _position(node)

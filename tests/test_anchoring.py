@@ -1,6 +1,11 @@
-import pytest
+import re
+import sys
 
-from kg.anchoring import AnchorAmbiguous, AnchorNotFound, NormalisedText, anchor, normalise
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kg.anchoring import _QUOTE_MAP, AnchorAmbiguous, AnchorNotFound, NormalisedText, anchor, normalise
 
 TEXT = "Gov.\u00a0Deval  Patrick said \u201cno\u201d \u2014 twice.\nPatrick said it again: \u201cno.\u201d"
 
@@ -48,3 +53,37 @@ def test_context_is_recorded_verbatim():
 
 def test_normalise_strips_and_folds():
     assert normalise("  a\u00a0\u00a0b\t\u2018c\u2019 ") == "a b 'c'"
+
+
+def _one_character_at_a_time(text: str) -> tuple[str, list[int]]:
+    """The normal form by its definition, with the original offset of every character of it."""
+    chars, origin, previous_space = [], [], True
+    for index, char in enumerate(text):
+        if char.isspace():
+            if not previous_space:
+                chars.append(" ")
+                origin.append(index)
+            previous_space = True
+            continue
+        previous_space = False
+        for plain in _QUOTE_MAP.get(char, char):
+            chars.append(plain)
+            origin.append(index)
+    return "".join(chars), origin
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(["a", ".", " ", "\n", "\t", "\u00a0", "\u2009", "\u3000", "\x1c", "\x85", *_QUOTE_MAP]), max_size=40))
+def test_the_normal_form_and_its_offsets_are_those_of_one_character_at_a_time(text):
+    expected, origin = _one_character_at_a_time(text)
+    normalised = NormalisedText(text)
+    assert normalised.text == expected
+    assert [normalised.span(index, index + 1).start for index in range(len(expected))] == origin == normalised.origin
+    assert normalise(text) == expected.strip()
+
+
+def test_the_white_space_of_a_regular_expression_is_that_of_str_isspace():
+    # NormalisedText folds with \s, normalise with str.split: both must take exactly str.isspace's characters
+    every = "".join(map(chr, range(sys.maxunicode + 1)))
+    spaces = {char for char in every if char.isspace()}
+    assert set(re.findall(r"\s", every)) == spaces == set(every) - set("".join(every.split()))

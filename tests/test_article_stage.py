@@ -83,6 +83,43 @@ def test_parallel_and_serial_give_the_same_results(tmp_path, monkeypatch):
     assert [a.id for a in serial[0].articles] == [a.id for a in parallel[0].articles]
 
 
+def test_entries_written_by_the_workers_are_put_under_their_keys(tmp_path, monkeypatch):
+    root = load_generator().generate(70, tmp_path / "corpus", seed=4)
+    project = open_project(root)
+    monkeypatch.setattr(article_stage, "_PARALLEL_FROM", 1)
+    build(project)
+    assert len(_entries(root)) == 70 and not any(name.startswith(".") for name in _entries(root))
+    assert read_project(project, writable_cache=False)[1] == read_project(project, use_cache=False, writable_cache=False)[1]
+
+
+def test_a_forced_rebuild_rewrites_only_the_entries_that_differ(seeds):
+    project = open_project(seeds)
+    build(project)
+    directory = seeds / "build" / article_stage.CACHE_DIR
+    before = {entry.name: entry.stat().st_ino for entry in directory.iterdir()}
+    damaged = sorted(before)[0]
+    (directory / damaged).write_bytes(b"damaged")
+    build(project, force=True)
+    after = {entry.name: entry.stat().st_ino for entry in directory.iterdir()}
+    assert set(after) == set(before) and [name for name in after if after[name] != before[name]] == [damaged]
+    assert (directory / damaged).read_bytes() != b"damaged"
+
+
+def test_a_build_stopped_midway_keeps_no_entry(seeds, monkeypatch):
+    real = article_stage.process_article
+    stop = _annotations(seeds)[3].name
+
+    def stopped(path, display, registry):
+        if Path(path).name == stop:
+            raise KeyboardInterrupt
+        return real(path, display, registry)
+
+    monkeypatch.setattr(article_stage, "process_article", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        build(open_project(seeds))
+    assert _entries(seeds) == set()  # nor the temporary files of the entries made before
+
+
 def test_problems_in_several_articles_are_all_reported_in_parallel(tmp_path, monkeypatch):
     root = load_generator().generate(20, tmp_path / "corpus", seed=2)
     broken = sorted(p for p in (root / "seeds").glob("*.yaml") if p.name != "registry.yaml")[:3]

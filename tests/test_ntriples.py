@@ -91,3 +91,37 @@ def test_documents_and_text_stream_load_what_one_document_loads():
     whole.load("".join(batches).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
     assert set(map(str, streamed)) == set(map(str, whole)) and len(whole) == 2500
     assert isinstance(ChunkStream([]), io.RawIOBase) and ChunkStream([]).read() == b""
+
+
+_AWKWARD = ["plain", 'quote " and \\ and\nnewline\r and \\n', "tab\there", "Gov.\u00a0Patrick’s “words”", "astral 𝄞", "", "@en", '"^^<x>']
+
+
+@pytest.mark.parametrize("text", _AWKWARD)
+def test_literals_written_from_strings_are_the_terms_rdflib_writes(text):
+    from kg.ntriples import lang_literal, plain_literal
+
+    assert plain_literal(text) == term(Literal(text))
+    assert lang_literal(text, "en") == term(Literal(text, lang="en"))
+
+
+@pytest.mark.parametrize("value, datatype", [
+    (0, "nonNegativeInteger"), (4711, "nonNegativeInteger"), (True, "boolean"), (False, "boolean"), ("0.25", "decimal"),
+    ("12", "decimal"), ("2011", "gYear"), ("2011-05", "gYearMonth"), ("2011-05-03", "date"),
+])
+def test_typed_literals_are_rdflibs_own(value, datatype):
+    from kg.ntriples import typed_literal
+
+    xsd = "http://www.w3.org/2001/XMLSchema#"
+    assert typed_literal(value, xsd + datatype) == term(Literal(value, datatype=URIRef(xsd + datatype)))
+    assert typed_literal(1, xsd + "boolean") != typed_literal(True, xsd + "boolean")  # equal keys, other terms
+
+
+def test_iris_written_from_strings_are_refused_as_term_refuses_them():
+    from kg.ntriples import iri
+
+    assert iri("https://w3id.org/kg/id/a/anchor/1-2") == term(URIRef("https://w3id.org/kg/id/a/anchor/1-2"))
+    for bad in "<>\" {}|\\^`":
+        with pytest.raises(ValueError, match="does not look like a valid URI"):
+            iri(f"https://w3id.org/kg/id/a{bad}b")
+        with pytest.raises(ValueError):
+            term(URIRef(f"https://w3id.org/kg/id/a{bad}b"))
