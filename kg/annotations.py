@@ -598,7 +598,12 @@ def _read_statement(block: Mapping, registry: Registry, normalised: NormalisedTe
     derived = []
     for target, line, column in check.id_list(block, "derived_from", what):
         if "#" in target:
-            derived.append(target)  # a statement in another article; resolved once all articles are read
+            document, _, local = target.partition("#")
+            if _ID.match(document) and _ID.match(local):
+                derived.append(target)  # a statement in another article; resolved once all articles are read
+            else:
+                check.problem(line, column, f"'derived_from' of {what}: '{target}' is not DOCUMENT-ID#STATEMENT-ID",
+                              "write the id of an annotated statement after the article's id and '#' (lower-case letters, digits and hyphens)", "reference")
         elif _check_reference(registry, target, V.SOURCE_TYPES, f"'derived_from' of {what}", line, column, check):
             derived.append(target)
     if not speaker or not anchored:

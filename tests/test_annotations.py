@@ -132,3 +132,23 @@ def test_all_problems_are_reported_at_once(mini_copy):
     edit(note, "    claim: The town's pilot works well.", "    claims: x")
     edit(note, "    speaker: lee-park\n    quote: \"Park", "    speaker: nobody\n    quote: \"Park")
     assert len(problems_of(mini_copy)) == 2
+
+
+@pytest.mark.parametrize("reference, expected", [
+    ("nyt-report#a b", "'derived_from' of statement 'nyt-boston-figures': 'nyt-report#a b' is not DOCUMENT-ID#STATEMENT-ID"),
+    ("#nyt-boston-figures", "'derived_from' of statement 'nyt-boston-figures': '#nyt-boston-figures' is not DOCUMENT-ID#STATEMENT-ID"),
+    ("nyt-report#no-such-statement", "'derived_from' of statement 'nyt-boston-figures' refers to unknown statement 'nyt-report#no-such-statement'"),
+])
+def test_a_statement_derived_from_another_articles_statement_is_checked(tmp_path, reference, expected):
+    from conftest import copy_project
+
+    project = copy_project(tmp_path / "project")
+    blog = project / "seeds" / "003_e67304e719c7f874.yaml"
+    edit(blog, "    derived_from: [nyt-report]", f'    derived_from: ["{reference}"]')
+    problems = problems_of(project)
+    assert [p for p in problems if expected in p] and all(p.startswith(f"seeds/{blog.name}:") for p in problems)
+    from kg.build import build
+    from kg.project import open_project
+
+    with pytest.raises(AnnotationError):  # not a ValueError from the IRI it used to be written into
+        build(open_project(project))
