@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -109,8 +110,11 @@ def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, in
         return check_shapes(data, origins, project_root, shapes_dir, engine="pyshacl")
     view = _StoreData(lines, {check.datatype[1] for check in checks if check.datatype}, store)
     fallback_file = _relative(shapes_dir, project_root)
-    problems.update(_problem(result, shape_files, origins, fallback_file, view) for result in run_checks(checks, view.store, view.failing_values))
-    problems.update(_anchor_problems(view.anchor_records(), origins, project_root, view))
+    # beside the checks: the anchors' query runs while this thread reads the literals the checks need
+    with ThreadPoolExecutor(1) as beside:
+        anchor_problems = beside.submit(lambda: _anchor_problems(view.anchor_records(), origins, project_root, view))
+        problems.update(_problem(result, shape_files, origins, fallback_file, view) for result in run_checks(checks, view.store, view.failing_values))
+        problems.update(anchor_problems.result())
     return sorted(problems, key=_order)
 
 
@@ -134,26 +138,26 @@ class _StoreData:
 
         # Literals as written, for sh:datatype: pyoxigraph would give xsd:nonNegativeInteger back as xsd:integer.
         self.watched: dict[str, list[tuple[str, str]]] = {predicate: [] for predicate in map(term, watched)}
-        needles = [f" <{predicate}> " for predicate in sorted(watched)]
+        self.needles = [f" <{predicate}> " for predicate in sorted(watched)]
 
         def scanned(documents):
             for document in documents:
-                self._watch(document, needles)
+                self._watch(document)
                 yield document
 
+        self.unscanned: Iterable[str] = ()
         if store is None:
             self.store = ox.Store()
             # streamed: a large build never holds its whole dataset as one text
             self.store.bulk_load(ChunkStream(scanned(documents(lines))), format=ox.RdfFormat.N_TRIPLES)
-        else:  # the triples are there already: only the literals are wanted
+        else:  # the triples are there already: only the literals are wanted, when the checks run
             self.store = store
-            for document in documents(lines):
-                self._watch(document, needles)
+            self.unscanned = documents(lines)  # a generator: scanned once
         self.parse_term = parse_term
 
-    def _watch(self, document: str, needles: list[str]) -> None:
+    def _watch(self, document: str) -> None:
         # str.find runs at memory speed; a regex over every line of a large build does not
-        for needle in needles:
+        for needle in self.needles:
             position = 0
             while (position := document.find(needle, position)) >= 0:
                 start, end = document.rfind("\n", 0, position) + 1, document.find(" .\n", position)
@@ -164,6 +168,8 @@ class _StoreData:
     def failing_values(self, datatype: URIRef, predicate: URIRef, inverse: bool) -> dict[str, list[Node]]:
         from .shape_queries import has_datatype
 
+        for document in self.unscanned:
+            self._watch(document)
         failing: dict[str, list[Node]] = {}
         obviously_fine = _OBVIOUSLY_FINE.get(datatype)
         for subject, obj in self.watched[f"<{predicate}>"]:
