@@ -16,9 +16,8 @@ sh:qualifiedMinCount/MaxCount, sh:node, sh:or, and sh:sparql SELECT constraints 
 """
 from __future__ import annotations
 
-import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -75,7 +74,8 @@ class Check:
     severity: URIRef
     reports_value: bool
     datatype: tuple[URIRef, URIRef, bool] | None = None  # (datatype, predicate, inverse): ?this are the focus nodes to test in Python
-    target: str = ""  # the sub-select of the focus nodes, as it appears in `query`
+    bound: tuple[str, int] | None = None  # a count check's own condition, ("<" or ">", n): its query may return others' too
+    counted: str = ""  # a count check's sub-select of ?this and ?count, as it appears in `query`
 
 
 class _Compiler:
@@ -225,16 +225,16 @@ class _Compiler:
                 raise Unsupported(f"sh:datatype {datatype} is not compiled")
             predicate = self.one(self.one(shape, sh("path")), sh("inversePath")) if inverse else self.one(shape, sh("path"))
             query = _PREFIXES + f"SELECT DISTINCT ?this WHERE {{ {target} ?this {path} ?value }}"
-            checks.append(Check(query, shape, self.messages(shape), self.severity(shape), True, (datatype, predicate, inverse), target))
+            checks.append(Check(query, shape, self.messages(shape), self.severity(shape), True, (datatype, predicate, inverse)))
         for expression in self.value_violation(shape, "?value", "?this"):
             pattern = f"{target} ?this {path} ?value . FILTER({expression})"
-            checks.append(Check(_select(pattern), shape, self.messages(shape), self.severity(shape), True, target=target))
+            checks.append(Check(_select(pattern), shape, self.messages(shape), self.severity(shape), True))
         minimum, maximum = self.integer(shape, sh("minCount")), self.integer(shape, sh("maxCount"))
         count = "(COUNT(DISTINCT ?value) AS ?count)"
         if minimum:
-            checks.append(self.count_check(shape, target, f"OPTIONAL {{ ?this {path} ?value }}", count, f"?count < {minimum}"))
+            checks.append(self.count_check(shape, target, f"OPTIONAL {{ ?this {path} ?value }}", count, ("<", minimum)))
         if maximum is not None:
-            checks.append(self.count_check(shape, target, f"OPTIONAL {{ ?this {path} ?value }}", count, f"?count > {maximum}"))
+            checks.append(self.count_check(shape, target, f"OPTIONAL {{ ?this {path} ?value }}", count, (">", maximum)))
         qualified = self.one(shape, sh("qualifiedValueShape"))
         if qualified is not None:
             if (shape, sh("qualifiedValueShapesDisjoint"), None) in self.shapes:
@@ -242,17 +242,17 @@ class _Compiler:
             within = f"OPTIONAL {{ ?this {path} ?value FILTER({self.conforms(qualified, '?value')}) }}"
             qmin, qmax = self.integer(shape, sh("qualifiedMinCount")), self.integer(shape, sh("qualifiedMaxCount"))
             if qmin:
-                checks.append(self.count_check(shape, target, within, count, f"?count < {qmin}"))
+                checks.append(self.count_check(shape, target, within, count, ("<", qmin)))
             if qmax is not None:
-                checks.append(self.count_check(shape, target, within, count, f"?count > {qmax}"))
+                checks.append(self.count_check(shape, target, within, count, (">", qmax)))
         return checks
 
     def check(self, shape: Node, target: str, value: str, expression: str, reports_value: bool) -> Check:
-        return Check(_select(f"{target} FILTER({expression})"), shape, self.messages(shape), self.severity(shape), reports_value, target=target)
+        return Check(_select(f"{target} FILTER({expression})"), shape, self.messages(shape), self.severity(shape), reports_value)
 
-    def count_check(self, shape: Node, target: str, values: str, count: str, failing: str) -> Check:
-        query = _PREFIXES + f"SELECT ?this WHERE {{ {{ SELECT ?this {count} WHERE {{ {target} {values} }} GROUP BY ?this }} FILTER({failing}) }}"
-        return Check(query, shape, self.messages(shape), self.severity(shape), False, target=target)
+    def count_check(self, shape: Node, target: str, values: str, count: str, bound: tuple[str, int]) -> Check:
+        counted = f"SELECT ?this {count} WHERE {{ {target} {values} }} GROUP BY ?this"
+        return Check(_count_query(counted, [bound]), shape, self.messages(shape), self.severity(shape), False, bound=bound, counted=counted)
 
     def sparql_check(self, node_shape: Node, constraint: Node, target: str) -> Check:
         select = self.one(constraint, sh("select"))
@@ -270,7 +270,7 @@ class _Compiler:
         messages = self.messages(constraint, required=False) or self.messages(node_shape)
         if any(re.search(r"\{[?$]", message) for message in messages):
             raise Unsupported("message templates are not compiled")
-        return Check(query, node_shape, messages, self.severity(node_shape), reports_value, target=target)
+        return Check(query, node_shape, messages, self.severity(node_shape), reports_value)
 
     def prefixes(self, constraint: Node) -> list[tuple[str, str]]:
         found = []
@@ -320,10 +320,24 @@ def compile_shapes(shapes: Graph) -> list[Check]:
     checks = []
     for shape in sorted(node_shapes, key=str):
         checks += compiler.checks_of(shape)
-    return checks
+    return _shared_counts(checks)
 
 
-_FOCUS = "urn:kg:shapes:focus"
+def _count_query(counted: str, bounds: list[tuple[str, int]]) -> str:
+    failing = " || ".join(f"?count {operator} {number}" for operator, number in bounds)
+    return _PREFIXES + f"SELECT ?this ?count WHERE {{ {{ {counted} }} FILTER({failing}) }}"
+
+
+def _shared_counts(checks: list[Check]) -> list[Check]:
+    """The checks, those that count the same values (sh:minCount and sh:maxCount of one path) sharing one
+    query that returns what breaks any of their bounds: counting the values of every focus node is most
+    of a count check's time."""
+    bounds: dict[str, list[tuple[str, int]]] = {}
+    for check in checks:
+        if check.counted:
+            bounds.setdefault(check.counted, []).append(check.bound)
+    return [replace(check, query=_count_query(check.counted, bounds[check.counted])) if check.counted else check for check in checks]
+
 
 # The compiler writes class membership as one path pattern alone in its group. Evaluated per value
 # that path walks rdfs:subClassOf again each time; the classes it reaches are the same every time.
@@ -356,45 +370,60 @@ class _ClassSets:
         return "{ " + " UNION ".join(f"{{ {node} rdf:type <{iri}> }}" for iri in self.members[cls]) + " }"
 
 
-def _with_focus_graph(check: Check, store, classes: _ClassSets) -> str:
-    """The check's query reading its focus nodes from a named graph, filled on first use: a node
-    shape's targets are worked out once, not once per constraint (most of the time otherwise)."""
-    if not check.target:
-        return classes.expand(check.query)
-    graph = f"{_FOCUS}:{hashlib.sha256(check.target.encode()).hexdigest()[:16]}"
-    if not store.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"):
-        store.update(_PREFIXES + f"INSERT {{ GRAPH <{graph}> {{ <{_FOCUS}> <{_FOCUS}> ?this }} }} WHERE {{ {classes.expand(check.target)} }}")
-    return classes.expand(check.query.replace(check.target, f"GRAPH <{graph}> {{ <{_FOCUS}> <{_FOCUS}> ?this }}"))
-
-
 def run_checks(checks: list[Check], store, failing_values) -> list[tuple]:
     """(focus, value, source shape, messages, severity) of every violation, as rdflib terms, in the order of
     `checks`. The queries run on the store's default graph, which holds the data; sh:datatype asks
-    `failing_values(focus, datatype, predicate, inverse)` for the focus node's values (rdflib terms) that
-    do not have the datatype.
+    `failing_values(datatype, predicate, inverse)` for the values (rdflib terms) without the datatype, by
+    the N-Triples text of the node they are values of, and queries which of those nodes are focus nodes
+    only if there are any: the values are judged in Python, and most often all of them pass.
 
     The checks only read the store, and pyoxigraph lets go of the GIL while it evaluates a query, so
-    they run on a thread per core; the focus graphs they share are filled first, one at a time."""
+    they run on a thread per core, each query once however many checks share it, and the values are
+    judged in this thread meanwhile: `failing_values` may take as long as the queries. Each query works
+    out its own focus nodes: with class membership written as a UNION, that costs less than filling a
+    graph of every node shape's focus nodes first, which only one thread could do."""
     import os
     from concurrent.futures import ThreadPoolExecutor
 
+    classes = _ClassSets(store)
+    queries = [classes.expand(check.query) for check in checks]
+    with ThreadPoolExecutor(min(len(os.sched_getaffinity(0)), 8)) as pool:
+        answers = {}
+        for check, query in zip(checks, queries):
+            if not check.datatype and query not in answers:
+                answers[query] = pool.submit(_solutions, store, query)
+        failing = {}
+        for number, (check, query) in enumerate(zip(checks, queries)):
+            if check.datatype:
+                failing[number] = failing_values(*check.datatype)
+                if failing[number] and query not in answers:
+                    answers[query] = pool.submit(_solutions, store, query)
+        return [violation for number, (check, query) in enumerate(zip(checks, queries)) if query in answers
+                for violation in _violations(check, answers[query].result(), failing.get(number))]
+
+
+def _solutions(store, query: str) -> list:
+    return list(store.query(query))
+
+
+def _violations(check: Check, solutions: list, failing: dict[str, list[Node]] | None) -> list[tuple]:
+    """The violations of one check among its query's solutions: for sh:datatype, those of the `failing`
+    values whose node is a focus node; for a count, those that break the check's own bound."""
     from .oxigraph_terms import to_rdflib
 
-    classes = _ClassSets(store)
-    queries = [_with_focus_graph(check, store, classes) for check in checks]
+    found = []
+    for solution in solutions:
+        if failing is not None:
+            # str() of a pyoxigraph term is its N-Triples text (blank nodes, renamed by pyoxigraph, never match)
+            failures = failing.get(str(solution["this"]), ())
+            focus = to_rdflib(solution["this"]) if failures else None
+            found += [(focus, value, check.shape, check.messages, check.severity) for value in failures]
+        elif not check.bound or _breaks(check.bound, int(solution["count"].value)):
+            value = to_rdflib(solution["value"]) if check.reports_value else None
+            found.append((to_rdflib(solution["this"]), value, check.shape, check.messages, check.severity))
+    return found
 
-    def violations(check: Check, query: str) -> list[tuple]:
-        found = []
-        for solution in store.query(query):
-            if check.datatype:
-                failures = failing_values(solution["this"], *check.datatype)
-                if failures:
-                    focus = to_rdflib(solution["this"])
-                    found += [(focus, value, check.shape, check.messages, check.severity) for value in failures]
-            else:
-                value = to_rdflib(solution["value"]) if check.reports_value else None
-                found.append((to_rdflib(solution["this"]), value, check.shape, check.messages, check.severity))
-        return found
 
-    with ThreadPoolExecutor(min(len(os.sched_getaffinity(0)), 8)) as pool:
-        return [result for found in pool.map(violations, checks, queries) for result in found]
+def _breaks(bound: tuple[str, int], count: int) -> bool:
+    operator, number = bound
+    return count < number if operator == "<" else count > number

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -109,8 +110,11 @@ def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, in
         return check_shapes(data, origins, project_root, shapes_dir, engine="pyshacl")
     view = _StoreData(lines, {check.datatype[1] for check in checks if check.datatype}, store)
     fallback_file = _relative(shapes_dir, project_root)
-    problems.update(_problem(result, shape_files, origins, fallback_file, view) for result in run_checks(checks, view.store, view.failing_values))
-    problems.update(_anchor_problems(view.anchor_records(), origins, project_root, view))
+    # beside the checks: the anchors' query runs while this thread reads the literals the checks need
+    with ThreadPoolExecutor(1) as beside:
+        anchor_problems = beside.submit(lambda: _anchor_problems(view.anchor_records(), origins, project_root, view))
+        problems.update(_problem(result, shape_files, origins, fallback_file, view) for result in run_checks(checks, view.store, view.failing_values))
+        problems.update(anchor_problems.result())
     return sorted(problems, key=_order)
 
 
@@ -129,48 +133,53 @@ class _StoreData:
     def __init__(self, lines: Iterable[str], watched: set[URIRef], store=None):
         import pyoxigraph as ox
 
-        from .ntriples import documents, parse_term
+        from .ntriples import documents, parse_term, term
         from .streams import ChunkStream
 
         # Literals as written, for sh:datatype: pyoxigraph would give xsd:nonNegativeInteger back as xsd:integer.
-        self.watched: dict[tuple, list] = {}
-        needles = [f" <{predicate}> " for predicate in sorted(watched)]
+        self.watched: dict[str, list[tuple[str, str]]] = {predicate: [] for predicate in map(term, watched)}
+        self.needles = [f" <{predicate}> " for predicate in sorted(watched)]
 
         def scanned(documents):
             for document in documents:
-                self._watch(document, needles)
+                self._watch(document)
                 yield document
 
+        self.unscanned: Iterable[str] = ()
         if store is None:
             self.store = ox.Store()
             # streamed: a large build never holds its whole dataset as one text
             self.store.bulk_load(ChunkStream(scanned(documents(lines))), format=ox.RdfFormat.N_TRIPLES)
-        else:  # the triples are there already: only the literals are wanted
+        else:  # the triples are there already: only the literals are wanted, when the checks run
             self.store = store
-            for document in documents(lines):
-                self._watch(document, needles)
+            self.unscanned = documents(lines)  # a generator: scanned once
         self.parse_term = parse_term
 
-    def _watch(self, document: str, needles: list[str]) -> None:
+    def _watch(self, document: str) -> None:
         # str.find runs at memory speed; a regex over every line of a large build does not
-        for needle in needles:
+        for needle in self.needles:
             position = 0
             while (position := document.find(needle, position)) >= 0:
                 start, end = document.rfind("\n", 0, position) + 1, document.find(" .\n", position)
                 subject, predicate_text, obj = document[start:end].split(" ", 2)
-                self.watched.setdefault((subject, predicate_text), []).append(obj)
-                self.watched.setdefault((obj, "^" + predicate_text), []).append(subject)
+                self.watched[predicate_text].append((subject, obj))
                 position = end
 
-    def failing_values(self, focus, datatype: URIRef, predicate: URIRef, inverse: bool) -> list[Node]:
+    def failing_values(self, datatype: URIRef, predicate: URIRef, inverse: bool) -> dict[str, list[Node]]:
         from .shape_queries import has_datatype
 
-        # str() of a pyoxigraph IRI is its N-Triples text, as in the lines (blank nodes are renamed by
-        # pyoxigraph, but kg's own data has none where a shape checks a datatype)
-        texts = self.watched.get((str(focus), ("^" if inverse else "") + f"<{predicate}>"), ())
+        for document in self.unscanned:
+            self._watch(document)
+        failing: dict[str, list[Node]] = {}
         obviously_fine = _OBVIOUSLY_FINE.get(datatype)
-        return [value for value in (self.parse_term(text) for text in texts if not (obviously_fine and obviously_fine.match(text)))
-                if not has_datatype(value, datatype)]
+        for subject, obj in self.watched[f"<{predicate}>"]:
+            focus, text = (obj, subject) if inverse else (subject, obj)
+            if obviously_fine and obviously_fine.match(text):
+                continue
+            value = self.parse_term(text)
+            if not has_datatype(value, datatype):
+                failing.setdefault(focus, []).append(value)
+        return failing
 
     def subjects(self, _predicate: None, node: Node) -> Iterator[Node]:
         from .ntriples import term
@@ -180,31 +189,26 @@ class _StoreData:
             yield to_rdflib(solution["s"])
 
     def anchor_records(self) -> list[tuple]:
-        """As _anchor_records, with offsets as ints (None if not integers) and texts as strings: the
-        few anchors that turn out wrong are all that is ever shown."""
+        """As _anchor_records, with offsets as ints (None if not integers) and texts as strings, for the
+        anchors with one text file, start, end and exact text: the others are the shapes' to report. One
+        row per such anchor (an anchor with more rows has more than one of something) and nothing else:
+        a Python object per term of every anchor's every selector costs more than the check itself."""
+        query = f"""SELECT ?anchor ?document ?file ?start ?end ?exact WHERE {{ ?anchor a <{KG.Anchor}> ;
+            <{KG.inDocument}> ?document . ?document <{KG.textFile}> ?file .
+            ?anchor <{OA.hasSelector}> ?startSelector . ?startSelector <{OA.start}> ?start .
+            ?anchor <{OA.hasSelector}> ?endSelector . ?endSelector <{OA.end}> ?end .
+            ?anchor <{OA.hasSelector}> ?exactSelector . ?exactSelector <{OA.exact}> ?exact }}"""
         records: dict = {}
-        query = f"""SELECT ?anchor ?document ?file WHERE {{ ?anchor a <{KG.Anchor}> .
-            OPTIONAL {{ ?anchor <{KG.inDocument}> ?document OPTIONAL {{ ?document <{KG.textFile}> ?file }} }} }}"""
-        for row in self.store.query(query):
-            anchor = row["anchor"].value
-            record = records.setdefault(anchor, (URIRef(anchor), [], [], [], [], []))
-            document, file = row["document"], row["file"]
-            if document is not None and URIRef(document.value) not in record[1]:
-                record[1].append(URIRef(document.value))
-            if file is not None:
-                record[2].append(file.value)
-        columns = {str(OA.start): 3, str(OA.end): 4, str(OA.exact): 5}
-        query = f"""SELECT ?anchor ?property ?value WHERE {{ ?anchor a <{KG.Anchor}> ; <{OA.hasSelector}> ?selector .
-            ?selector ?property ?value . VALUES ?property {{ <{OA.start}> <{OA.end}> <{OA.exact}> }} }}"""
-        integer = "http://www.w3.org/2001/XMLSchema#integer"  # pyoxigraph's name for every integer type
-        for row in self.store.query(query):
-            column, value = columns[row["property"].value], row["value"]
-            if column == 5:
-                records[row["anchor"].value][5].append(value.value)
-            else:
-                whole = getattr(value, "datatype", None) is not None and value.datatype.value == integer
-                records[row["anchor"].value][column].append(int(value.value) if whole else None)
-        return list(records.values())
+        for anchor, document, file, start, end, exact in self.store.query(query):
+            records[anchor.value] = None if anchor.value in records else (
+                URIRef(anchor.value), [URIRef(document.value)], [file.value], [_whole(start)], [_whole(end)], [exact.value])
+        return [record for record in records.values() if record]
+
+
+def _whole(value) -> int | None:
+    """A pyoxigraph literal's integer, or None: pyoxigraph gives every integer type as xsd:integer."""
+    whole = getattr(value, "datatype", None) is not None and value.datatype.value == "http://www.w3.org/2001/XMLSchema#integer"
+    return int(value.value) if whole else None
 
 
 def _pyshacl_results(data: Graph, shapes: Graph) -> list[tuple]:
@@ -237,13 +241,16 @@ def _sparql_results(data: Graph, shapes: Graph) -> list[tuple]:
     store = ox.Store()
     store.bulk_load("".join(_nt_row(triple) for triple in data).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
 
-    from .oxigraph_terms import to_rdflib
+    from .ntriples import term
     from .shape_queries import has_datatype
 
-    def failing_values(focus, datatype: URIRef, predicate: URIRef, inverse: bool) -> list[Node]:
-        focus = to_rdflib(focus)
-        values = data.subjects(predicate, focus) if inverse else data.objects(focus, predicate)
-        return [value for value in values if not has_datatype(value, datatype)]
+    def failing_values(datatype: URIRef, predicate: URIRef, inverse: bool) -> dict[str, list[Node]]:
+        failing: dict[str, list[Node]] = {}
+        for subject, value in data.subject_objects(predicate):
+            focus, value = (value, subject) if inverse else (subject, value)
+            if not has_datatype(value, datatype):
+                failing.setdefault(term(focus), []).append(value)
+        return failing
 
     return run_checks(checks, store, failing_values)
 
@@ -331,34 +338,40 @@ def _anchor_problems(records: Iterable[tuple], origins: dict[URIRef, tuple[str, 
     for anchor, documents, files, starts, ends, exacts in sorted(records, key=lambda record: str(record[0])):
         if len(files) != 1 or len(starts) != 1 or len(ends) != 1 or len(exacts) != 1:
             continue  # missing or repeated: the shapes report it
-        origin = _origin_of(anchor, origins, data)
-        file, line = origin if origin else ("", None)
-        name = _short(anchor)
         relative = str(files[0])
         if relative not in texts:
             texts[relative] = _read_text(project_root / relative)
         text = texts[relative]
+        if text is None and relative in missing_reported:
+            continue
         if text is None:
-            if relative not in missing_reported:
-                missing_reported.add(relative)
-                document_origin = _origin_of(documents[0], origins, data) or (file, line)
-                problems.append(Problem(document_origin[0], document_origin[1], None,
-                                        f"{_short(documents[0])}: the article text {relative} does not exist or is not UTF-8",
-                                        f"put the verbatim article at {relative}, or fix 'text:' in the 'document:' block", "shape"))
+            missing_reported.add(relative)
+            document_origin = _origin_of(documents[0], origins, data) or _anchor_origin(anchor, origins, data)
+            problems.append(Problem(document_origin[0], document_origin[1], None,
+                                    f"{_short(documents[0])}: the article text {relative} does not exist or is not UTF-8",
+                                    f"put the verbatim article at {relative}, or fix 'text:' in the 'document:' block", "shape"))
             continue
-        start, end = _integer(starts[0]), _integer(ends[0])
-        if start is None or end is None:
-            continue  # not an integer: the shapes report it
-        if not 0 <= start < end <= len(text):
-            problems.append(Problem(file, line, None,
-                                    f"{name}: offsets {start}-{end} do not lie inside {relative} ({len(text)} characters)", _REANCHOR, "shape"))
-            continue
-        found, exact = text[start:end], str(exacts[0])
-        if found != exact:
-            problems.append(Problem(file, line, None,
-                                    f"{name}: the text at {start}-{end} of {relative} is {_short(Literal(found))}, not the anchor's exact text {_short(Literal(exact))}",
-                                    _REANCHOR, "shape"))
+        mismatch = _anchor_mismatch(text, relative, _integer(starts[0]), _integer(ends[0]), str(exacts[0]))
+        if mismatch:  # the origin only then: looking it up for every anchor of a large corpus costs seconds
+            file, line = _anchor_origin(anchor, origins, data)
+            problems.append(Problem(file, line, None, f"{_short(anchor)}: {mismatch}", _REANCHOR, "shape"))
     return problems
+
+
+def _anchor_origin(anchor: Node, origins: dict[URIRef, tuple[str, int]], data) -> tuple[str, int | None]:
+    return _origin_of(anchor, origins, data) or ("", None)
+
+
+def _anchor_mismatch(text: str, relative: str, start: int | None, end: int | None, exact: str) -> str | None:
+    """What is wrong with an anchor's offsets and exact text in its article's `text`, if anything."""
+    if start is None or end is None:
+        return None  # not an integer: the shapes report it
+    if not 0 <= start < end <= len(text):
+        return f"offsets {start}-{end} do not lie inside {relative} ({len(text)} characters)"
+    found = text[start:end]
+    if found != exact:
+        return f"the text at {start}-{end} of {relative} is {_short(Literal(found))}, not the anchor's exact text {_short(Literal(exact))}"
+    return None
 
 
 def _read_text(path: Path) -> str | None:

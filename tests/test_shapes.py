@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
@@ -42,6 +43,10 @@ def check(root: Path, data: Graph, origins: dict) -> list[Problem]:
     assert compiled == check_shapes(data, origins, root, shapes_dir, engine="pyshacl")
     lines = [f"{term(s)} {term(p)} {term(o)}" for s, p, o in data]  # as the build hands them over
     assert check_triple_lines(lines, origins, root, shapes_dir) == compiled
+    # and with the reasoner's store, which the build hands over too: the literals are then read off the lines
+    store = ox.Store()
+    store.bulk_load("".join(line + " .\n" for line in lines).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    assert check_triple_lines(lines, origins, root, shapes_dir, store) == compiled
     return compiled
 
 
@@ -324,6 +329,8 @@ def test_the_shapes_compile_to_sparql():
     checks = compile_shapes(shapes)
     assert len(checks) >= 50  # one per constraint: every shape is checked on the fast path
     assert {check.shape for check in checks} >= set(shapes.objects(None, URIRef(SH + "property")))
+    counts = [check for check in checks if check.bound]
+    assert len({check.query for check in counts}) < len(counts)  # sh:minCount and sh:maxCount of a path count once
 
 
 def test_wrong_and_ill_formed_datatypes_are_caught_as_pyshacl_does(mini):
