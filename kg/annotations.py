@@ -418,8 +418,9 @@ def _check_registry_references(registry: Registry, raw_entities: Sequence, raw_s
             for target, line, column in items:
                 _check_reference(registry, target, allowed, f"'{key}' of entity '{entity.id}'", line, column, check)
     for raw in raw_statistics:
-        if not isinstance(raw, Mapping) or raw.get("id") not in registry.statistics:
-            continue
+        identifier = raw.get("id") if isinstance(raw, Mapping) else None
+        if not isinstance(identifier, str) or identifier not in registry.statistics:
+            continue  # no valid id: reported where the statistic is read
         what = f"statistic '{raw['id']}'"
         for key, allowed in (("place", V.PLACE), ("concerns", V.ANY), ("source", V.SOURCE_TYPES | V.AGENT)):
             for target, line, column in check.id_list(raw, key, what):

@@ -152,3 +152,14 @@ def test_a_statement_derived_from_another_articles_statement_is_checked(tmp_path
 
     with pytest.raises(AnnotationError):  # not a ValueError from the IRI it used to be written into
         build(open_project(project))
+
+
+def test_a_statistic_whose_id_is_a_block_is_a_problem_not_a_traceback(tmp_path):
+    # once found by tests/test_properties.py: the id was looked up in a dict before it was checked
+    from conftest import copy_project
+
+    project = copy_project(tmp_path / "project")
+    registry = project / "seeds" / "registry.yaml"
+    line = line_of(registry, "  - id: boston-pilot-serious-crime-share")
+    edit(registry, "  - id: boston-pilot-serious-crime-share", "  - id: {a: b}")
+    assert f"seeds/registry.yaml:{line}:9: 'id' of a statistic must be text, not a block (write it as a plain or quoted string)" in problems_of(project)
