@@ -54,6 +54,7 @@ class StoreClient:
         self.backoff = backoff
         self._openers: dict[str, urllib.request.OpenerDirector] = {}
         self._preemptive: dict[str, str] = {}
+        self._digest: dict[str, urllib.request.HTTPDigestAuthHandler] = {}
 
     def _opener(self, url: str) -> urllib.request.OpenerDirector:
         root = "{0.scheme}://{0.netloc}/".format(urllib.parse.urlsplit(url))
@@ -65,7 +66,8 @@ class StoreClient:
                 manager = urllib.request.HTTPPasswordMgrWithDefaultRealm()
                 manager.add_password(None, root, user, password)
                 if self.auth in ("auto", "digest"):
-                    handlers.append(urllib.request.HTTPDigestAuthHandler(manager))
+                    self._digest[root] = urllib.request.HTTPDigestAuthHandler(manager)
+                    handlers.append(self._digest[root])
                 if self.auth in ("auto", "basic"):
                     handlers.append(urllib.request.HTTPBasicAuthHandler(manager))
                 if self.auth == "basic":
@@ -83,6 +85,8 @@ class StoreClient:
             request = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
             if root in self._preemptive:
                 request.add_header("Authorization", self._preemptive[root])
+            elif root in self._digest and data and len(data) > _ANSWERED_BEFORE_SENT:
+                self._authorise_first(request, root, what)
             try:
                 with opener.open(request, timeout=self.timeout) as answer:
                     return Response(answer.status, answer.read(), answer.headers.get("Content-Type", ""))
@@ -102,6 +106,46 @@ class StoreClient:
                 reason = getattr(error, "reason", error)
                 raise LoadError(Problem(what or url, None, None, f"cannot reach {_redact(url)}: {reason}",
                                         f"is the store running? (tried {attempt + 1} times, timeout {self.timeout:g}s)", "load")) from None
+
+
+    def _authorise_first(self, request: urllib.request.Request, root: str, what: str) -> None:
+        """Give a large request its digest Authorization before it is sent. Sent without one, the store
+        answers 401 and may close the connection while the body is still being written (Virtuoso does,
+        on a busy machine): a broken pipe, every attempt, where a small request gets its challenge
+        answered. So a HEAD of the same URL fetches the challenge, a second HEAD checks the credentials
+        (wrong ones are a 401, as for any request), and the request goes with its own answer to it.
+        Nothing is added if the store does not ask for a digest."""
+        challenge = self._challenge(urllib.request.Request(request.full_url, method="HEAD"))
+        if challenge is None:
+            return
+        handler = self._digest[root]
+        check = urllib.request.Request(request.full_url, method="HEAD")
+        answer = handler.get_authorization(check, challenge)
+        if not answer:
+            return  # an algorithm or quality of protection urllib does not do: as before
+        check.add_unredirected_header(handler.auth_header, f"Digest {answer}")
+        if self._challenge(check) is not None:
+            raise LoadError(Problem(what or request.full_url, None, None, f"HTTP 401 from {request.get_method()} {_redact(request.full_url)}: "
+                                    "the store refused the credentials", _hint(401), "load"))
+        request.add_unredirected_header(handler.auth_header, f"Digest {handler.get_authorization(request, challenge)}")
+
+    def _challenge(self, probe: urllib.request.Request) -> dict[str, str] | None:
+        """The digest challenge the store answers `probe` with, if it answers with one."""
+        try:
+            urllib.request.build_opener().open(probe, timeout=self.timeout).close()
+            return None
+        except urllib.error.HTTPError as error:
+            header = error.headers.get("WWW-Authenticate", "") if error.code == 401 else ""
+        except (urllib.error.URLError, socket.timeout, ConnectionError, TimeoutError):
+            return None  # the request itself will say what is wrong
+        scheme, _, parameters = header.partition(" ")
+        if scheme.lower() != "digest":
+            return None
+        return urllib.request.parse_keqv_list(filter(None, urllib.request.parse_http_list(parameters)))
+
+
+# Bodies up to this size are sent whole before a store's 401 is read; a larger one may not be.
+_ANSWERED_BEFORE_SENT = 64 * 1024
 
 
 def _message(body: bytes, limit: int = 300) -> str:
