@@ -37,7 +37,7 @@ from .annotations import Article, Registry, read_article
 from .errors import Problem, ProblemCollector
 from .graph import Origins, article_graph
 from .ntriples import TripleLines
-from .store import file_sha256, write_atomically
+from .store import checked, file_sha256, with_checksum, write_atomically
 
 CACHE_DIR = Path("cache") / "articles"
 INDEX_FILE = Path("cache") / "articles.index"
@@ -45,7 +45,6 @@ _CACHE_FORMAT = b"kg-article-cache-5"
 # The modules whose code decides an article's triples: a change to any of them is a new cache.
 _CODE = ("annotations.py", "anchoring.py", "graph.py", "ntriples.py", "prefixes.py", "vocabulary.py", "yamlfile.py", "article_stage.py")
 _PARALLEL_FROM = 64  # below this many articles, starting workers costs more than it saves
-_CHECKSUM = hashlib.sha256().digest_size
 _UNREADABLE = (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, IndexError, KeyError, ImportError)
 
 
@@ -145,9 +144,15 @@ def library_versions() -> bytes:
 
 
 def _code_digest() -> bytes:
-    digest = hashlib.sha256(_CACHE_FORMAT)
+    return code_digest(_CACHE_FORMAT, _CODE)
+
+
+def code_digest(cache_format: bytes, modules: Iterable[str]) -> bytes:
+    """A digest of a cache's format, the code of the kg `modules` that decide what it holds and the
+    libraries' versions: a change to any of them is a new cache."""
+    digest = hashlib.sha256(cache_format)
     here = Path(__file__).parent
-    for name in _CODE:
+    for name in modules:
         digest.update((here / name).read_bytes())
     digest.update(library_versions())
     return digest.digest()
@@ -164,23 +169,6 @@ def _no_cyclic_collection() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _checked(data: bytes, name: str) -> bytes | None:
-    """The payload of a file written by _with_checksum under `name`, or None if it is not intact or
-    was written under another name (an entry copied or renamed to another key is not that key's)."""
-    payload = data[_CHECKSUM:]
-    return payload if len(data) >= _CHECKSUM and _checksum(payload, name) == data[:_CHECKSUM] else None
-
-
-def _with_checksum(payload: bytes, name: str) -> bytes:
-    return _checksum(payload, name) + payload
-
-
-def _checksum(payload: bytes, name: str) -> bytes:
-    digest = hashlib.sha256(name.encode() + b"\0")
-    digest.update(payload)
-    return digest.digest()
 
 
 class ArticleCache:
@@ -244,7 +232,7 @@ class ArticleCache:
 
     def get(self, key: str) -> ArticleResult | None:
         try:
-            payload = _checked((self.directory / key).read_bytes(), key)
+            payload = checked((self.directory / key).read_bytes(), key)
             if payload is None:
                 return None
             result = _entry_result(payload)
@@ -268,7 +256,7 @@ class ArticleCache:
                 return None
         except OSError:
             return None
-        entry = _with_checksum(payload, key)
+        entry = with_checksum(payload, key)
         with contextlib.suppress(OSError):
             if (self.directory / key).read_bytes() == entry:
                 return ""
@@ -285,7 +273,7 @@ class ArticleCache:
 
     def _read_index(self) -> dict[str, tuple[ArticleSummary, bytes]]:
         try:
-            payload = _checked(self.index_path.read_bytes(), INDEX_FILE.name)
+            payload = checked(self.index_path.read_bytes(), INDEX_FILE.name)
             if payload is None:
                 return {}
             with _no_cyclic_collection():
@@ -299,7 +287,7 @@ class ArticleCache:
         index of the entries kept if it changed."""
         index = {key: record for key, record in self.index.items() if key in keys}
         if set(index) != self._saved_keys:
-            write_atomically(self.index_path, _with_checksum(pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL), INDEX_FILE.name))
+            write_atomically(self.index_path, with_checksum(pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL), INDEX_FILE.name))
             self._saved_keys = set(index)
         with contextlib.suppress(FileNotFoundError):
             for name in os.listdir(self.directory):

@@ -6,8 +6,9 @@ That closure depends only on the ontology's triples, on owlrl (its version) and 
 code, so it is kept under a digest of exactly those: a build whose ontology did not change reads it
 back, and an edited ontology or an upgraded owlrl has a new digest and is closed again.
 
-An entry starts with the SHA-256 of its key and the rest, so a damaged entry, or one under another
-key's name, is never read: the closure is computed again and the entry rewritten.
+An entry starts with the SHA-256 of its name (its key) and the rest, as the article cache's do
+(kg/store.py with_checksum), so a damaged entry, or one under another key's name, is never read: the
+closure is computed again and the entry rewritten.
 """
 from __future__ import annotations
 
@@ -36,14 +37,13 @@ class SchemaCache:
     def closure(self, ontology: Graph, ontology_lines: Iterable[str]) -> Graph:
         """schema_closure(ontology), from the cache if it is there; `ontology_lines`, its N-Triples
         lines, key the entry."""
-        key = _key(ontology_lines)
-        path = self.directory / f"{key.hex()}.nt"
-        cached = _read(path, key) if self.readable else None
+        path = self.directory / f"{_key(ontology_lines)}.nt"
+        cached = _read(path) if self.readable else None
         if cached is not None:
             return cached
         closure = schema_closure(ontology)
         if self.writable:
-            _write(path, key, closure)
+            _write(path, closure)
             self._remove_all_but(path)
         return closure
 
@@ -70,36 +70,30 @@ def _storable(closure: Graph) -> Graph:
     return kept
 
 
-def _key(ontology_lines: Iterable[str]) -> bytes:
-    from .article_stage import library_versions
+def _key(ontology_lines: Iterable[str]) -> str:
+    from .article_stage import code_digest
 
-    digest = hashlib.sha256(_FORMAT + b"\0" + library_versions())
-    here = Path(__file__).parent
-    for name in _CODE:
-        digest.update(name.encode() + b"\0" + hashlib.sha256((here / name).read_bytes()).digest())
+    digest = hashlib.sha256(code_digest(_FORMAT, _CODE))
     digest.update("\n".join(sorted(ontology_lines)).encode("utf-8"))
-    return digest.digest()
+    return digest.hexdigest()
 
 
-def _text(closure: Graph) -> bytes:
+def _write(path: Path, closure: Graph) -> None:
+    from .store import with_checksum, write_atomically
+
     # "\n" only between lines: term() escapes line breaks inside a literal
-    return "\n".join(sorted(f"{term(s)} {term(p)} {term(o)}" for s, p, o in closure)).encode("utf-8")
+    body = "\n".join(sorted(f"{term(s)} {term(p)} {term(o)}" for s, p, o in closure)).encode("utf-8")
+    write_atomically(path, with_checksum(body, path.name))
 
 
-def _write(path: Path, key: bytes, closure: Graph) -> None:
-    from .store import write_atomically
+def _read(path: Path) -> Graph | None:
+    from .store import checked
 
-    body = _text(closure)
-    write_atomically(path, hashlib.sha256(key + body).digest() + body)
-
-
-def _read(path: Path, key: bytes) -> Graph | None:
     try:
-        data = path.read_bytes()
+        body = checked(path.read_bytes(), path.name)
     except OSError:
         return None
-    checksum, body = data[:32], data[32:]
-    if hashlib.sha256(key + body).digest() != checksum:
+    if body is None:
         return None
     closure = Graph()
     terms: dict[str, object] = {}

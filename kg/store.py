@@ -96,6 +96,27 @@ def write_atomically(path: Path, data: bytes | Iterable[bytes]) -> None:
         raise
 
 
+_CHECKSUM = hashlib.sha256().digest_size
+
+
+def with_checksum(payload: bytes, name: str) -> bytes:
+    """A cache file's bytes: the SHA-256 of its name and payload, then the payload (see checked)."""
+    return _checksum(payload, name) + payload
+
+
+def checked(data: bytes, name: str) -> bytes | None:
+    """The payload of a file written by with_checksum under `name`, or None if it is not intact or
+    was written under another name (an entry copied or renamed to another key is not that key's)."""
+    payload = data[_CHECKSUM:]
+    return payload if len(data) >= _CHECKSUM and _checksum(payload, name) == data[:_CHECKSUM] else None
+
+
+def _checksum(payload: bytes, name: str) -> bytes:
+    digest = hashlib.sha256(name.encode() + b"\0")
+    digest.update(payload)
+    return digest.digest()
+
+
 @contextlib.contextmanager
 def build_lock(project: Project) -> Iterator[None]:
     """Serialise builds of one project: a second `kg build` waits for the first to finish."""
