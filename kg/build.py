@@ -17,9 +17,10 @@ from . import vocabulary as V
 from .annotations import Corpus, read_corpus
 from .errors import AnnotationError, ProjectError, Problem
 from .graph import Origins, corpus_graphs, new_graph
+from .dataset_delta import DatasetDelta, IndexedChunks, PreviousDataset, context_digest, open_previous, remove_index
 from .project import Project
 from .network import offline
-from .ntriples import nquads_chunks
+from .query_store_update import update_query_store
 from .store import (Manifest, build_lock, dataset_intact, input_digests, inputs_digest, is_current, read_manifest, remove_stale_temporaries, save,
                     save_manifest)
 
@@ -218,13 +219,26 @@ def reason_lines(project: Project, lines: dict[str, set[str]], origins: Origins,
     return closure_lines(lines, origins.lines, schema_cache=SchemaCache(project.build, use_cache, writable_cache))
 
 
+@dataclass
+class Derived:
+    """What _derive made: the corpus, every graph as N-Triples text (None if the last build derived from
+    the same), the derivation digest, each asserted graph's digest, and what changed since the previous dataset."""
+
+    corpus: Corpus
+    lines: dict[str, set[str]] | None
+    derivation: str
+    graph_digests: dict[str, bytes] = field(default_factory=dict)
+    delta: DatasetDelta | None = None
+
+
 def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Callable[[str, int, int], None],
             writable_cache: bool = True, use_cache: bool = True,
             unchanged: Callable[[str], bool] = lambda derivation: False,
-            digests: dict[str, bytes] | None = None) -> tuple[Corpus, dict[str, set[str]] | None, str]:
+            digests: dict[str, bytes] | None = None, previous: PreviousDataset | None = None) -> Derived:
     """The corpus, every graph of the dataset (the inferred one included) as N-Triples text, and the
     digest of what they derive from; raise on any problem. If `unchanged(digest)` says the last build
-    derived from the same, the graphs are None: reasoning and the checks would only repeat it."""
+    derived from the same, the graphs are None: reasoning and the checks would only repeat it. Given
+    the `previous` dataset, the delta from it too (kg/dataset_delta.py)."""
     from .shapes import check_triple_lines
 
     stages = 4
@@ -233,38 +247,38 @@ def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Calla
                               on_file=lambda done, total: report("reading annotations", done, total), digests=digests)
         derivation = derivation_digest(project, reading.graph_digests(), reasoner)
     if unchanged(derivation):
-        return reading.corpus, None, derivation
+        return Derived(reading.corpus, None, derivation)
     with clock("read, anchor and emit articles"):
         lines, origins = reading.graph_lines()
         # of the lines read: an entry that was not what the index said was made again
-        derivation = derivation_digest(project, reading.graph_digests(), reasoner)
+        graph_digests = reading.graph_digests()
+        derivation = derivation_digest(project, graph_digests, reasoner)
     report(f"reasoning ({reasoner})", 1, stages)
     with clock(f"reason ({reasoner})"):
         lines[str(V.INFERRED_GRAPH)], store = reason_lines(project, lines, origins, reasoner, use_cache, writable_cache)
+    delta = None
+    if previous is not None:
+        with clock("compare with the last build"):
+            delta = previous.delta(lines, graph_digests)
     report("checking shapes and anchors", 2, stages)
     with clock("check shapes and anchors"):
         problems = check_triple_lines((line for graph in lines.values() for line in graph), origins.lines, project.root, project.shapes, store)
         del store  # its memory, before the dataset is written
         if problems:
             raise AnnotationError(problems)
-    return reading.corpus, lines, derivation
+    return Derived(reading.corpus, lines, derivation, graph_digests, delta)
 
 
 def derivation_digest(project: Project, graph_digests: dict[str, bytes], reasoner: str) -> str:
     """A digest of everything the inferred graph and the checks depend on: every asserted triple (the
     ontology's, the registry's, each article's, with its text's checksum; by each graph's digest,
-    article_stage.graph_sha256), the shapes, the reasoner, kg's own code and the libraries' versions.
-    An edit that changes none of them (a comment, the layout of a YAML file) changes no triple of the
-    dataset."""
+    article_stage.graph_sha256), and the context (dataset_delta.context_digest: the shapes, the reasoner,
+    kg's own code and the libraries' versions). An edit that changes none of them (a comment, the layout
+    of a YAML file) changes no triple of the dataset."""
     import hashlib
 
-    from .article_stage import library_versions
-
-    digest = hashlib.sha256(f"kg-derivation-2 {reasoner}\n".encode() + library_versions())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-    for path in sorted(project.shapes.glob("*.ttl")):
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    context = context_digest(project, reasoner, graph_digests.get(str(V.ONTOLOGY_GRAPH), b""))
+    digest = hashlib.sha256(f"kg-derivation-3\n{context}\n".encode())
     for name in sorted(graph_digests):
         digest.update(f"\0graph {name}\n".encode() + graph_digests[name])
     return digest.hexdigest()
@@ -273,8 +287,7 @@ def derivation_digest(project: Project, graph_digests: dict[str, bytes], reasone
 def validate_project(project: Project, allow_network: bool = False) -> Corpus:
     """Everything `kg build` checks — annotations, OWL consistency, shapes, anchors — without writing anything."""
     with offline(allow_network):
-        corpus, _lines, _derivation = _derive(project, "rules", _StageClock(), lambda stage, done, total: None, writable_cache=False)
-    return corpus
+        return _derive(project, "rules", _StageClock(), lambda stage, done, total: None, writable_cache=False).corpus
 
 
 def validate_data(project: Project, path: Path) -> int:
@@ -312,7 +325,9 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
     """Build the dataset unless the build directory is already current for these inputs.
 
     `on_start` is called only when work is about to be done, so a caller can say so;
-    `progress(stage, done, total)` as the work goes on, for a progress bar.
+    `progress(stage, done, total)` as the work goes on, for a progress bar. Unless `force`, the
+    previous dataset is compared with (kg/dataset_delta.py): unchanged graphs are copied from it, and
+    its query store, if a query made one, is brought up to date (kg/query_store_update.py).
     """
     report = progress or (lambda stage, done, total: None)
     with build_lock(project), offline(allow_network):
@@ -332,18 +347,30 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
             return (not force and manifest is not None and manifest.derivation_sha256 == derivation
                     and dataset_intact(project, manifest))
 
-        _corpus, lines, derivation = _derive(project, reasoner, clock, report, use_cache=not force, unchanged=unchanged, digests=digests)
-        if lines is None:
-            manifest = manifest._replace(inputs_sha256=digest)
-            save_manifest(project, manifest)
-            report("done", stages, stages)
-            return BuildResult(True, manifest, project.build, dict(clock.seconds))
-        report("writing", 3, stages)
-        with clock("write"):
-            graphs = {name: len(lines[name]) for name in sorted(lines)}
-            manifest = save(project, nquads_chunks(lines), lambda dataset_sha256: Manifest(digest, dataset_sha256, graphs, derivation))
+        with contextlib.ExitStack() as stack:
+            previous = None if force else open_previous(project, manifest)
+            if previous is not None:
+                stack.enter_context(previous)
+            derived = _derive(project, reasoner, clock, report, use_cache=not force, unchanged=unchanged, digests=digests, previous=previous)
+            lines = derived.lines
+            if lines is None:
+                manifest = manifest._replace(inputs_sha256=digest)
+                save_manifest(project, manifest)
+                report("done", stages, stages)
+                return BuildResult(True, manifest, project.build, dict(clock.seconds))
+            report("writing", 3, stages)
+            with clock("write"):
+                graphs = {name: len(lines[name]) for name in sorted(lines)}
+                context = context_digest(project, reasoner, derived.graph_digests.get(str(V.ONTOLOGY_GRAPH), b""))
+                chunks = IndexedChunks(lines, derived.graph_digests, previous, previous is not None and previous.context_sha256 == context)
+                remove_index(project)
+                new_manifest = save(project, chunks, lambda dataset_sha256: Manifest(digest, dataset_sha256, graphs, derived.derivation))
+                chunks.save_index(project, new_manifest.dataset_sha256, context)
+        if manifest is not None:
+            with clock("update the query store"):
+                update_query_store(project, manifest, new_manifest, derived.delta, sum(graphs.values()))
         report("done", stages, stages)
-        return BuildResult(True, manifest, project.build, dict(clock.seconds))
+        return BuildResult(True, new_manifest, project.build, dict(clock.seconds))
 
 
 def ensure_built(project: Project, on_start: Callable[[], None] | None = None, allow_network: bool = False) -> BuildResult:

@@ -131,9 +131,13 @@ def build_lock(project: Project) -> Iterator[None]:
 
 def remove_stale_temporaries(project: Project) -> None:
     """Temporary files a killed build left behind (only called while holding the build lock)."""
+    import shutil
+
     for leftover in [*project.build.glob(".*.tmp"), *project.build.glob("cache/.*.tmp"), *project.build.glob("cache/*/.*.tmp")]:
         with contextlib.suppress(FileNotFoundError):
             leftover.unlink()
+    for store in project.build.glob(".oxigraph-*.partial"):  # a query store being made or updated (kg/query_store_update.py)
+        shutil.rmtree(store, ignore_errors=True)
 
 
 def read_manifest(project: Project) -> Manifest | None:

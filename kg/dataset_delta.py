@@ -1,0 +1,191 @@
+"""What a build changed in the dataset, graph by graph, and the bytes it need not make again.
+
+build/dataset.nq is written one named graph after another (kg/ntriples.py nquads_chunks), so each
+graph is one block of bytes. Beside it, build/dataset.graphs.json records, for the dataset whose
+digest it names, each graph's block (offset, length) and the digest of its lines
+(article_stage.graph_sha256), plus the digest of the context the dataset was derived and checked
+in (kg's code, the libraries, the shapes, the ontology, the reasoner).
+
+The next build, if the previous dataset is intact and the context is the same, knows without
+reading anything which asserted graphs are unchanged; it copies their blocks instead of sorting
+and encoding their lines again, and reads the old block of a changed graph (and of the inferred
+graph, which has no digest) to tell which lines went and came. That delta is what lets the on-disk
+query store be updated rather than loaded again (kg/query_store_update.py) and the shape checks be
+limited to what an edit touched.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from . import vocabulary as V
+from .project import Project
+from .store import Manifest, dataset_intact, dataset_path, write_atomically
+
+INDEX_FILE = "dataset.graphs.json"
+_INDEX_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class GraphDelta:
+    removed: frozenset[str]  # N-Triples lines ("S P O") the graph no longer holds
+    added: frozenset[str]  # and the ones it holds now
+
+
+@dataclass
+class DatasetDelta:
+    """Every graph whose lines changed, with the lines that went and came; graphs not named are unchanged."""
+
+    graphs: dict[str, GraphDelta] = field(default_factory=dict)
+
+    def changed_triples(self) -> set[str]:
+        """Every line added to or removed from some graph: a superset of the triples that entered or
+        left the dataset's union (a line can leave one graph and stay in another)."""
+        changed: set[str] = set()
+        for delta in self.graphs.values():
+            changed |= delta.removed
+            changed |= delta.added
+        return changed
+
+    def line_count(self) -> int:
+        return sum(len(delta.removed) + len(delta.added) for delta in self.graphs.values())
+
+
+class PreviousDataset:
+    """The previous build's dataset file, held open (a build renames its new dataset over the path, and
+    the open file stays readable), with its index. Use as a context manager."""
+
+    def __init__(self, descriptor: int, blocks: dict[str, tuple[int, int, str | None]], context_sha256: str, line_count: int) -> None:
+        self._descriptor = descriptor
+        self.blocks = blocks  # graph -> (offset, length, digest hex or None)
+        self.context_sha256 = context_sha256
+        self.line_count = line_count
+
+    def __enter__(self) -> PreviousDataset:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._descriptor >= 0:
+            os.close(self._descriptor)
+            self._descriptor = -1
+
+    def block(self, name: str) -> bytes:
+        offset, length, _ = self.blocks[name]
+        data = os.pread(self._descriptor, length, offset)
+        if len(data) != length:
+            raise OSError(f"the previous dataset is shorter than its index says ({name})")
+        return data
+
+    def unchanged(self, name: str, digest: bytes | None) -> bool:
+        """Whether graph `name` has exactly the lines whose digest is `digest` in the previous dataset."""
+        known = self.blocks.get(name)
+        return digest is not None and known is not None and known[2] == digest.hex()
+
+    def old_lines(self, name: str) -> list[str]:
+        """The graph's lines in the previous dataset, sorted, without the graph name (" <g> .")."""
+        if name not in self.blocks:
+            return []
+        suffix = f" <{name}> .\n"
+        text = self.block(name).decode("utf-8")
+        # "\n" only: a literal may hold U+2028, which splitlines() would split on
+        return [line[:-len(suffix) + 1] for line in text.split("\n")[:-1]] if text else []
+
+    def delta(self, lines: dict[str, set[str]], digests: dict[str, bytes]) -> DatasetDelta:
+        """Which lines each graph lost and gained since the previous dataset. A graph with a digest
+        equal to its old one is unchanged; the others (the inferred graph among them) are compared line by line."""
+        delta = DatasetDelta()
+        for name in sorted(set(lines) | set(self.blocks)):
+            new = lines.get(name, set())
+            if name in lines and self.unchanged(name, digests.get(name)):
+                continue
+            old = set(self.old_lines(name))
+            if old != new:
+                delta.graphs[name] = GraphDelta(frozenset(old - new), frozenset(new - old))
+        return delta
+
+
+def context_digest(project: Project, reasoner: str, ontology_digest: bytes) -> str:
+    """A digest of everything but the annotations that the dataset and its checks depend on: kg's
+    code, the libraries' versions, the shapes, the ontology's triples and the reasoner."""
+    from pathlib import Path
+
+    from .article_stage import library_versions
+
+    digest = hashlib.sha256(f"kg-context-1 {reasoner}\n".encode() + library_versions())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    for path in sorted(project.shapes.glob("*.ttl")):
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    digest.update(b"\0ontology\n" + ontology_digest)
+    return digest.hexdigest()
+
+
+def open_previous(project: Project, manifest: Manifest | None) -> PreviousDataset | None:
+    """The previous build's dataset and index, if both are there, agree and the dataset is intact."""
+    if manifest is None:
+        return None
+    try:
+        index = json.loads((project.build / INDEX_FILE).read_text(encoding="utf-8"))
+        if index.get("format") != _INDEX_FORMAT or index.get("dataset_sha256") != manifest.dataset_sha256:
+            return None
+        blocks = {name: (int(offset), int(length), digest) for name, (offset, length, digest) in index["graphs"].items()}
+        context, line_count = str(index["context_sha256"]), int(index["lines"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        descriptor = os.open(dataset_path(project), os.O_RDONLY)
+    except OSError:
+        return None
+    previous = PreviousDataset(descriptor, blocks, context, line_count)
+    # the file opened must be the one the manifest describes: hashed, or known by its identity
+    if not dataset_intact(project, manifest) or os.fstat(descriptor).st_ino != os.stat(dataset_path(project)).st_ino:
+        previous.close()
+        return None
+    return previous
+
+
+class IndexedChunks:
+    """The dataset's N-Quads, a graph at a time, recording each graph's block for the index; an asserted
+    graph unchanged since `previous` is copied from its old block rather than made again."""
+
+    def __init__(self, lines: dict[str, set[str]], digests: dict[str, bytes], previous: PreviousDataset | None = None,
+                 same_context: bool = False) -> None:
+        self.lines = lines
+        self.digests = digests
+        self.previous = previous if same_context else None
+        self.blocks: dict[str, tuple[int, int, str | None]] = {}
+
+    def __iter__(self) -> Iterator[bytes]:
+        offset = 0
+        for name in sorted(self.lines):
+            digest = self.digests.get(name)
+            if self.previous is not None and self.previous.unchanged(name, digest):
+                chunk = self.previous.block(name)
+            else:
+                suffix = f" <{name}> .\n"
+                chunk = "".join(sorted(line + suffix for line in self.lines[name])).encode("utf-8")
+            self.blocks[name] = (offset, len(chunk), digest.hex() if digest is not None else None)
+            offset += len(chunk)
+            yield chunk
+
+    def save_index(self, project: Project, dataset_sha256: str, context_sha256: str) -> None:
+        index = {"format": _INDEX_FORMAT, "dataset_sha256": dataset_sha256, "context_sha256": context_sha256,
+                 "lines": sum(len(graph) for graph in self.lines.values()),
+                 "graphs": {name: list(block) for name, block in sorted(self.blocks.items())}}
+        write_atomically(project.build / INDEX_FILE, json.dumps(index, separators=(",", ":")).encode())
+
+
+def remove_index(project: Project) -> None:
+    """Before a new dataset is written: an index must never describe a dataset it was not made for."""
+    with contextlib.suppress(FileNotFoundError):
+        (project.build / INDEX_FILE).unlink()
+
+
+INFERRED = str(V.INFERRED_GRAPH)
