@@ -209,8 +209,26 @@ def _asserted(triple: str) -> str:
 
 
 def _variants(rule: Rule, delta: str) -> list[str]:
-    """Semi-naive bodies: one per data pattern, that pattern matched in `delta`, the others in W."""
-    return [" ".join(f"GRAPH <{delta}> {{ {p} }}" if j == i else p for j, p in enumerate(rule.data)) for i in range(len(rule.data))]
+    """Semi-naive bodies: one per data pattern, that pattern matched in `delta`, the others in W.
+
+    The delta's pattern comes first and each other pattern after one it shares a variable with:
+    pyoxigraph joins in the written order here, and a chain's first two links over the whole store
+    (kg:mentionedIn's, at 10,000 articles) take seconds where starting from the delta takes a millisecond."""
+    bodies = []
+    for i, first in enumerate(rule.data):
+        ordered, rest = [first], [p for j, p in enumerate(rule.data) if j != i]
+        bound = set(_variables(first))
+        while rest:
+            following = next((p for p in rest if bound & set(_variables(p))), rest[0])
+            rest.remove(following)
+            ordered.append(following)
+            bound |= set(_variables(following))
+        bodies.append(" ".join(f"GRAPH <{delta}> {{ {p} }}" if p is first else p for p in ordered))
+    return bodies
+
+
+def _variables(pattern: str) -> list[str]:
+    return [t for t in _terms_of(pattern) if t.startswith("?")]
 
 
 class _Session:
@@ -336,7 +354,7 @@ class _Session:
                 head = rule.head
                 for body in _variants(rule, delta):
                     self._update(f"INSERT {{ GRAPH <{_OVERDELETED}> {{ {head} }} GRAPH <{following}> {{ {head} }} }}\n"
-                                 f"WHERE {{ {_in_schema(rule.schema)} {body} {rule.filters} FILTER EXISTS {{ {head} }} "
+                                 f"WHERE {{ {body} {_in_schema(rule.schema)} {rule.filters} FILTER EXISTS {{ {head} }} "
                                  f"FILTER NOT EXISTS {{ GRAPH <{_OVERDELETED}> {{ {head} }} }} FILTER(!{_asserted(head)}) "
                                  f"FILTER NOT EXISTS {{ GRAPH <{_SCHEMA}> {{ {head} }} }} }}")
             self._update(f"DROP SILENT GRAPH <{delta}>")
@@ -368,7 +386,7 @@ class _Session:
                 head = rule.head
                 for body in _variants(rule, delta):
                     self._update(f"INSERT {{ {head} GRAPH <{_ADDED}> {{ {head} }} GRAPH <{following}> {{ {head} }} }}\n"
-                                 f"WHERE {{ {_in_schema(rule.schema)} {body} {rule.filters} FILTER NOT EXISTS {{ {head} }} }}")
+                                 f"WHERE {{ {body} {_in_schema(rule.schema)} {rule.filters} FILTER NOT EXISTS {{ {head} }} }}")
             self._update(f"DROP SILENT GRAPH <{delta}>")
             delta, round_ = following, round_ + 1
         self._update(f"DROP SILENT GRAPH <{delta}>")
