@@ -5,6 +5,9 @@ Every violation becomes a Problem at the annotation file and line that produced 
 about (the build's Origins), in the same `file:line: what is wrong (what to do)` form as the
 annotation checks. The shapes' sh:message reads "WHAT IS WRONG: WHAT TO DO"; it is split at the
 first ": " into the problem's message and hint.
+
+After an edit of data that passed, `check_triple_lines(..., changed=...)` checks only the focus nodes and
+anchors whose result a changed triple can reach (kg/shape_reach.py), with the same problems as a full check.
 """
 from __future__ import annotations
 
