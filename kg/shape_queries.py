@@ -13,10 +13,15 @@ Supported: targets sh:targetClass/targetNode/targetSubjectsOf/targetObjectsOf; p
 IRI or sh:inversePath of one; sh:class, sh:datatype (the datatypes kg writes), sh:minLength,
 sh:maxLength, sh:pattern, sh:lessThan, sh:minCount, sh:maxCount, sh:qualifiedValueShape with
 sh:qualifiedMinCount/MaxCount, sh:node, sh:or, and sh:sparql SELECT constraints on node shapes.
+
+`run_checks` can check some focus nodes only (an incremental build: kg/shape_reach.py finds which): each
+query's target, and a SPARQL constraint's own WHERE group, start with FOCUS_MARK, which a VALUES block
+of those nodes then replaces.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -197,7 +202,7 @@ class _Compiler:
             parts.append(f"{{ ?this <{prop}> [] }}")
         for prop in shapes.objects(shape, sh("targetObjectsOf")):
             parts.append(f"{{ [] <{prop}> ?this }}")
-        return "{ SELECT DISTINCT ?this WHERE { " + " UNION ".join(parts) + " } }" if parts else ""
+        return "{ SELECT DISTINCT ?this WHERE { " + FOCUS_MARK + " UNION ".join(parts) + " } }" if parts else ""
 
     def checks_of(self, node_shape: Node) -> list[Check]:
         target = self.target(node_shape)
@@ -264,7 +269,9 @@ class _Compiler:
             raise Unsupported("a SPARQL constraint must project $this and use no other pre-bound variable")
         reports_value = bool(re.search(r"[$?]value\b", projection))
         declarations = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in self.prefixes(constraint))
-        body = text.replace("$this", "?this")
+        if FOCUS_MARK.strip() in text:
+            raise Unsupported(f"a SPARQL constraint holding {FOCUS_MARK.strip()!r}")
+        body = _focus_marked(text.replace("$this", "?this"))
         columns = "?this ?value" if reports_value else "?this"
         query = declarations + _PREFIXES + f"SELECT {columns} WHERE {{ {target} {{ {body} }} }}"
         messages = self.messages(constraint, required=False) or self.messages(node_shape)
@@ -291,6 +298,26 @@ class _Compiler:
     def severity(self, shape: Node) -> URIRef:
         severity = self.one(shape, sh("severity"))
         return severity if isinstance(severity, URIRef) else sh("Violation")
+
+
+# Where the focus nodes can be restricted (run_checks' `focus`): a comment at the start of each target's
+# group and of a SPARQL constraint's, replaced there by a VALUES block. pyoxigraph evaluates a SPARQL
+# constraint's sub-select before joining it with the target: restricting the target alone leaves it as
+# slow as checking everything.
+FOCUS_MARK = "# kg:focus\n"
+
+
+def _focus_marked(select: str) -> str:
+    """A SPARQL constraint's SELECT with FOCUS_MARK at the start of its WHERE group, where ?this is in
+    scope in every solution (the constraint projects it); unmarked if its WHERE is not where expected."""
+    where = select.upper().find("WHERE")
+    if where < 0:
+        return select
+    after = select[where + len("WHERE"):]
+    start = len(select) - len(after.lstrip())
+    if not select.startswith("{", start):
+        return select
+    return select[:start + 1] + " " + FOCUS_MARK + select[start + 1:]
 
 
 _PREFIXES = "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
@@ -370,9 +397,9 @@ class _ClassSets:
         return "{ " + " UNION ".join(f"{{ {node} rdf:type <{iri}> }}" for iri in self.members[cls]) + " }"
 
 
-def run_checks(checks: list[Check], store, failing_values) -> list[tuple]:
+def run_checks(checks: list[Check], store, failing_values, focus: Iterable | None = None) -> list[tuple]:
     """(focus, value, source shape, messages, severity) of every violation, as rdflib terms, in the order of
-    `checks`. The queries run on the store's default graph, which holds the data; sh:datatype asks
+    `checks`; if `focus` is given (pyoxigraph terms, no blank node), only those of these focus nodes. The queries run on the store's default graph, which holds the data; sh:datatype asks
     `failing_values(datatype, predicate, inverse)` for the values (rdflib terms) without the datatype, by
     the N-Triples text of the node they are values of, and queries which of those nodes are focus nodes
     only if there are any: the values are judged in Python, and most often all of them pass.
@@ -385,6 +412,14 @@ def run_checks(checks: list[Check], store, failing_values) -> list[tuple]:
     import os
     from concurrent.futures import ThreadPoolExecutor
 
+    if focus is not None:
+        values = sorted(map(str, focus))  # str() of a pyoxigraph term is its N-Triples text, which SPARQL reads
+        if not values:
+            return []
+        if any(value.startswith("_:") for value in values):
+            raise ValueError("a blank node cannot be named in a query")
+        block = "VALUES ?this { " + " ".join(values) + " }\n"
+        checks = [replace(check, query=check.query.replace(FOCUS_MARK, block)) for check in checks]
     classes = _ClassSets(store)
     queries = [classes.expand(check.query) for check in checks]
     with ThreadPoolExecutor(min(len(os.sched_getaffinity(0)), 8)) as pool:

@@ -5,6 +5,9 @@ Every violation becomes a Problem at the annotation file and line that produced 
 about (the build's Origins), in the same `file:line: what is wrong (what to do)` form as the
 annotation checks. The shapes' sh:message reads "WHAT IS WRONG: WHAT TO DO"; it is split at the
 first ": " into the problem's message and hint.
+
+After an edit of data that passed, `check_triple_lines(..., changed=...)` checks only the focus nodes and
+anchors whose result a changed triple can reach (kg/shape_reach.py), with the same problems as a full check.
 """
 from __future__ import annotations
 
@@ -95,10 +98,18 @@ def _load_shapes(shapes_dir: Path, project_root: Path) -> tuple[Graph, dict[Node
 
 
 def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, int]], project_root: Path, shapes_dir: Path,
-                      store=None) -> list[Problem]:
+                      store=None, changed: Iterable[str] | None = None) -> list[Problem]:
     """`check_shapes` for the build: the data is N-Triples text (kg/ntriples.py, without " ."), loaded once
     into pyoxigraph for the compiled shapes and the anchor checks (or given already loaded as `store`,
-    whose default graph holds exactly those triples); no rdflib Graph of it is made unless the shapes need pySHACL."""
+    whose default graph holds exactly those triples); no rdflib Graph of it is made unless the shapes need pySHACL.
+
+    `changed`: None checks everything. Otherwise the lines (in the same form) of every triple added to or
+    removed from the data since a previous check that found no problem with the same shapes, ontology
+    and kg code: only the focus nodes and anchors whose result can depend on one of them are checked
+    (kg/shape_reach.py works out which from the shapes), giving the same problems as checking
+    everything. Where the shapes' reach cannot be bounded, or the change holds a blank node or an
+    rdfs:subClassOf triple, everything is checked. With `store` given, the lines are then not read at all
+    unless a node became a focus node of a sh:datatype check that it has values for."""
     from .shape_queries import Unsupported, compile_shapes, run_checks
 
     project_root, shapes_dir = Path(project_root), Path(shapes_dir)
@@ -108,14 +119,86 @@ def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, in
     except Unsupported:
         data = Graph().parse(data="".join(line + " .\n" for line in lines), format="nt")
         return check_shapes(data, origins, project_root, shapes_dir, engine="pyshacl")
+    scope = _Scope.of(shapes, changed) if changed is not None and not problems else None
     view = _StoreData(lines, {check.datatype[1] for check in checks if check.datatype}, store)
+    focus = anchors = None
+    if scope is not None and scope.bound(view):
+        focus, anchors = scope.focus, scope.anchors
     fallback_file = _relative(shapes_dir, project_root)
     # beside the checks: the anchors' query runs while this thread reads the literals the checks need
     with ThreadPoolExecutor(1) as beside:
-        anchor_problems = beside.submit(lambda: _anchor_problems(view.anchor_records(), origins, project_root, view))
-        problems.update(_problem(result, shape_files, origins, fallback_file, view) for result in run_checks(checks, view.store, view.failing_values))
+        anchor_problems = beside.submit(_checked_anchors, view, anchors, origins, project_root)
+        problems.update(_problem(result, shape_files, origins, fallback_file, view)
+                        for result in run_checks(checks, view.store, view.failing_values, focus))
         problems.update(anchor_problems.result())
     return sorted(problems, key=_order)
+
+
+def _checked_anchors(view: "_StoreData", anchors: set | None, origins: dict[URIRef, tuple[str, int]], project_root: Path) -> list[Problem]:
+    """_anchor_problems of the `anchors` (pyoxigraph terms; None: every anchor)."""
+    return _anchor_problems(view.anchor_records(anchors), origins, project_root, view)
+
+
+# What the anchor checks read of an anchor, as kg/shape_reach.py paths: its type, its document, the document's
+# text file and the SHA-256 of the text's bytes (so an edited text is a changed triple), its selectors and their
+# offsets and exact text (StoreData.anchor_records). A missing text is reported once, at the first of its anchors:
+# that one is among those checked, as every anchor of a document whose text went missing is (its kg:textFile or
+# kg:sha256 changed; an anchor checked before read the text, so only a changed one can meet it missing).
+_ANCHOR_PATHS = frozenset({
+    ((str(RDF.type), True),), ((str(KG.inDocument), True),),
+    ((str(KG.inDocument), True), (str(KG.textFile), True)), ((str(KG.inDocument), True), (str(KG.sha256), True)),
+    ((str(OA.hasSelector), True),), ((str(OA.hasSelector), True), (str(OA.start), True)),
+    ((str(OA.hasSelector), True), (str(OA.end), True)), ((str(OA.hasSelector), True), (str(OA.exact), True)),
+})
+
+# More focus nodes than this and the restricted queries (a VALUES block of them each) gain nothing.
+_MOST_FOCUS = 50_000
+
+
+class _Scope:
+    """The part of the data a change can affect: `focus`, the nodes whose shape checks can find something
+    new, and `anchors`, the anchors whose text check can (pyoxigraph terms), once `bound`."""
+
+    def __init__(self, reach, changed_lines: list[str], triples: list):
+        self.reach, self.changed_lines, self.triples = reach, changed_lines, triples
+        self.focus: set | None = None
+        self.anchors: set | None = None
+
+    @classmethod
+    def of(cls, shapes: Graph, changed: Iterable[str]) -> "_Scope | None":
+        """The scope of the `changed` lines, or None if everything must be checked."""
+        import pyoxigraph as ox
+
+        from .shape_reach import Unbounded, shape_reach
+
+        try:
+            reach = shape_reach(shapes)
+        except Unbounded:
+            return None
+        changed_lines = list(changed)
+        text = "".join(line + " .\n" for line in changed_lines).encode("utf-8")
+        triples = list(ox.parse(text, format=ox.RdfFormat.N_TRIPLES))
+        if any(isinstance(node, ox.BlankNode) for triple in triples for node in (triple.subject, triple.object)):
+            return None  # the store names blank nodes its own way: a changed one cannot be found there
+        if any(triple.predicate.value in reach.global_predicates for triple in triples):
+            return None
+        return cls(reach, changed_lines, triples)
+
+    def bound(self, view: "_StoreData") -> bool:
+        """Find the focus nodes and anchors in the view's store (and tell the view which values of a
+        sh:datatype check can be new); False if everything must be checked."""
+        import pyoxigraph as ox
+
+        from .shape_reach import reached
+
+        focus = reached(view.store, self.triples, self.reach.paths)
+        anchors = reached(view.store, self.triples, _ANCHOR_PATHS)
+        retargeted = reached(view.store, self.triples, self.reach.target_paths)
+        if any(isinstance(node, ox.BlankNode) for node in focus | anchors) or len(focus) + len(anchors) > _MOST_FOCUS:
+            return False
+        self.focus, self.anchors = focus, anchors
+        view.restrict(self.changed_lines, retargeted)
+        return True
 
 
 # N-Triples texts that surely have the datatype, as pySHACL judges it; anything else is judged exactly.
@@ -155,6 +238,35 @@ class _StoreData:
             self.unscanned = documents(lines)  # a generator: scanned once
         self.parse_term = parse_term
 
+    def restrict(self, changed_lines: list[str], retargeted: set) -> None:
+        """Take the values of a sh:datatype check from the `changed_lines` only, unless a node of
+        `retargeted` (pyoxigraph terms: those that may have become focus nodes) has values for one: those
+        were never judged, so every line is read for them. The other values were judged by the previous
+        check, which found no problem: an unchanged triple's value passes again (the caller of
+        run_checks keeps only the focus nodes it checks)."""
+        import pyoxigraph as ox
+
+        if not self.unscanned:
+            return  # every line was read while loading the store: the values are at hand
+        if any(isinstance(node, ox.Literal) for node in retargeted):
+            return  # its text in the lines may not be pyoxigraph's
+        default = ox.DefaultGraph()
+        for predicate in (ox.NamedNode(text[1:-1]) for text in self.watched):
+            for node in retargeted:
+                if next(self.store.quads_for_pattern(node, predicate, None, default), None) is not None or \
+                        next(self.store.quads_for_pattern(None, predicate, node, default), None) is not None:
+                    return
+        texts = {str(node) for node in retargeted}
+        for line in changed_lines:
+            subject, predicate_text, obj = line.split(" ", 2)
+            if predicate_text in self.watched and (subject in texts or obj in texts):
+                return
+        self.unscanned = ()
+        for line in changed_lines:
+            subject, predicate_text, obj = line.split(" ", 2)
+            if predicate_text in self.watched:
+                self.watched[predicate_text].append((subject, obj))
+
     def _watch(self, document: str) -> None:
         # str.find runs at memory speed; a regex over every line of a large build does not
         for needle in self.needles:
@@ -188,12 +300,16 @@ class _StoreData:
         for solution in self.store.query(f"SELECT DISTINCT ?s WHERE {{ ?s ?p {term(node)} }}"):
             yield to_rdflib(solution["s"])
 
-    def anchor_records(self) -> list[tuple]:
+    def anchor_records(self, anchors: set | None = None) -> list[tuple]:
         """As _anchor_records, with offsets as ints (None if not integers) and texts as strings, for the
         anchors with one text file, start, end and exact text: the others are the shapes' to report. One
         row per such anchor (an anchor with more rows has more than one of something) and nothing else:
-        a Python object per term of every anchor's every selector costs more than the check itself."""
-        query = f"""SELECT ?anchor ?document ?file ?start ?end ?exact WHERE {{ ?anchor a <{KG.Anchor}> ;
+        a Python object per term of every anchor's every selector costs more than the check itself.
+        `anchors`: only these (pyoxigraph terms, no blank node); None: every anchor."""
+        if anchors is not None and not anchors:
+            return []
+        values = "VALUES ?anchor { " + " ".join(sorted(map(str, anchors))) + " } " if anchors is not None else ""
+        query = f"""SELECT ?anchor ?document ?file ?start ?end ?exact WHERE {{ {values}?anchor a <{KG.Anchor}> ;
             <{KG.inDocument}> ?document . ?document <{KG.textFile}> ?file .
             ?anchor <{OA.hasSelector}> ?startSelector . ?startSelector <{OA.start}> ?start .
             ?anchor <{OA.hasSelector}> ?endSelector . ?endSelector <{OA.end}> ?end .
