@@ -20,6 +20,7 @@ from .graph import Origins, corpus_graphs, new_graph
 from .dataset_delta import DatasetDelta, IndexedChunks, PreviousDataset, context_digest, open_previous, remove_index
 from .project import Project
 from .network import offline
+from .incremental_build import IncrementalPlan, adopt_store
 from .query_store_update import update_query_store
 from .store import (Manifest, build_lock, dataset_intact, input_digests, inputs_digest, is_current, read_manifest, remove_stale_temporaries, save,
                     save_manifest)
@@ -109,6 +110,19 @@ class ProjectReading:
         for result in self.articles:
             digests[str(V.article_graph(result.article.id))] = result.lines_sha256
         return digests
+
+    def lines_of(self, names: list[str]) -> dict[str, set[str]]:
+        """The lines of the named graphs only (those that exist): what an incremental build loads."""
+        wanted = set(names)
+        lines = {name: graph for name, graph in self.shared_lines.items() if name in wanted}
+        articles = [result for result in self.articles if str(V.article_graph(result.article.id)) in wanted]
+        self.stage.load_lines(articles)
+        problems = [problem for result in articles for problem in result.problems]
+        if problems:
+            raise AnnotationError(problems)
+        for result in articles:
+            lines[str(V.article_graph(result.article.id))] = result.lines
+        return lines
 
     def graph_lines(self) -> tuple[dict[str, set[str]], Origins]:
         self.stage.load_lines(self.articles)
@@ -229,16 +243,19 @@ class Derived:
     derivation: str
     graph_digests: dict[str, bytes] = field(default_factory=dict)
     delta: DatasetDelta | None = None
+    plan: IncrementalPlan | None = None  # instead of `lines`, when only the change was reasoned about
 
 
 def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Callable[[str, int, int], None],
             writable_cache: bool = True, use_cache: bool = True,
             unchanged: Callable[[str], bool] = lambda derivation: False,
-            digests: dict[str, bytes] | None = None, previous: PreviousDataset | None = None) -> Derived:
+            digests: dict[str, bytes] | None = None, previous: PreviousDataset | None = None,
+            old: Manifest | None = None) -> Derived:
     """The corpus, every graph of the dataset (the inferred one included) as N-Triples text, and the
     digest of what they derive from; raise on any problem. If `unchanged(digest)` says the last build
     derived from the same, the graphs are None: reasoning and the checks would only repeat it. Given
-    the `previous` dataset, the delta from it too (kg/dataset_delta.py)."""
+    the `previous` dataset, the delta from it too (kg/dataset_delta.py); and with its manifest `old` too,
+    only the change is reasoned about and checked where that is possible (kg/incremental_build.py)."""
     from .shapes import check_triple_lines
 
     stages = 4
@@ -248,6 +265,16 @@ def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Calla
         derivation = derivation_digest(project, reading.graph_digests(), reasoner)
     if unchanged(derivation):
         return Derived(reading.corpus, None, derivation)
+    if previous is not None and old is not None:
+        from .incremental_build import derive_incrementally
+
+        graph_digests = reading.graph_digests()
+        context = context_digest(project, reasoner, graph_digests.get(str(V.ONTOLOGY_GRAPH), b""))
+        plan = derive_incrementally(project, reading, graph_digests, previous, old, reasoner, context, clock)
+        if plan is not None:
+            # of the lines read: an entry that was not what the index said was made again
+            graph_digests = reading.graph_digests()
+            return Derived(reading.corpus, None, derivation_digest(project, graph_digests, reasoner), graph_digests, plan=plan)
     with clock("read, anchor and emit articles"):
         lines, origins = reading.graph_lines()
         # of the lines read: an entry that was not what the index said was made again
@@ -256,13 +283,16 @@ def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Calla
     report(f"reasoning ({reasoner})", 1, stages)
     with clock(f"reason ({reasoner})"):
         lines[str(V.INFERRED_GRAPH)], store = reason_lines(project, lines, origins, reasoner, use_cache, writable_cache)
-    delta = None
+    delta, changed = None, None
     if previous is not None:
         with clock("compare with the last build"):
             delta = previous.delta(lines, graph_digests)
+        if previous.context_sha256 == context_digest(project, reasoner, graph_digests.get(str(V.ONTOLOGY_GRAPH), b"")):
+            changed = delta.changed_triples()  # the last dataset passed the same checks: only what changed can fail
     report("checking shapes and anchors", 2, stages)
     with clock("check shapes and anchors"):
-        problems = check_triple_lines((line for graph in lines.values() for line in graph), origins.lines, project.root, project.shapes, store)
+        problems = check_triple_lines((line for graph in lines.values() for line in graph), origins.lines, project.root, project.shapes, store,
+                                      changed=changed)
         del store  # its memory, before the dataset is written
         if problems:
             raise AnnotationError(problems)
@@ -351,22 +381,35 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
             previous = None if force else open_previous(project, manifest)
             if previous is not None:
                 stack.enter_context(previous)
-            derived = _derive(project, reasoner, clock, report, use_cache=not force, unchanged=unchanged, digests=digests, previous=previous)
-            lines = derived.lines
-            if lines is None:
+            derived = _derive(project, reasoner, clock, report, use_cache=not force, unchanged=unchanged, digests=digests,
+                              previous=previous, old=manifest)
+            if derived.lines is None and derived.plan is None:
                 manifest = manifest._replace(inputs_sha256=digest)
                 save_manifest(project, manifest)
                 report("done", stages, stages)
                 return BuildResult(True, manifest, project.build, dict(clock.seconds))
             report("writing", 3, stages)
-            with clock("write"):
-                graphs = {name: len(lines[name]) for name in sorted(lines)}
-                context = context_digest(project, reasoner, derived.graph_digests.get(str(V.ONTOLOGY_GRAPH), b""))
-                chunks = IndexedChunks(lines, derived.graph_digests, previous, previous is not None and previous.context_sha256 == context)
-                remove_index(project)
-                new_manifest = save(project, chunks, lambda dataset_sha256: Manifest(digest, dataset_sha256, graphs, derived.derivation))
-                chunks.save_index(project, new_manifest.dataset_sha256, context)
-        if manifest is not None:
+            plan = derived.plan
+            try:
+                with clock("write"):
+                    context = context_digest(project, reasoner, derived.graph_digests.get(str(V.ONTOLOGY_GRAPH), b""))
+                    if plan is None:
+                        lines = derived.lines
+                        graphs = {name: len(lines[name]) for name in sorted(lines)}
+                        chunks = IndexedChunks(lines, derived.graph_digests, previous, previous is not None and previous.context_sha256 == context)
+                    else:
+                        graphs = dict(sorted(plan.counts.items()))
+                        chunks = IndexedChunks(plan.lines, derived.graph_digests, previous, True, names=list(graphs), inferred_patch=plan.inferred)
+                    remove_index(project)
+                    new_manifest = save(project, chunks, lambda dataset_sha256: Manifest(digest, dataset_sha256, graphs, derived.derivation))
+                    chunks.save_index(project, new_manifest.dataset_sha256, context, sum(graphs.values()))
+            except BaseException:
+                if plan is not None:
+                    plan.discard()
+                raise
+        if plan is not None:
+            adopt_store(project, plan, manifest, new_manifest)
+        elif manifest is not None:
             with clock("update the query store"):
                 update_query_store(project, manifest, new_manifest, derived.delta, sum(graphs.values()))
         report("done", stages, stages)

@@ -27,6 +27,7 @@ from .project import Project
 from .store import Manifest, dataset_intact, dataset_path, write_atomically
 
 INDEX_FILE = "dataset.graphs.json"
+INFERRED = str(V.INFERRED_GRAPH)
 _INDEX_FORMAT = 1
 
 
@@ -152,22 +153,28 @@ def open_previous(project: Project, manifest: Manifest | None) -> PreviousDatase
 
 
 class IndexedChunks:
-    """The dataset's N-Quads, a graph at a time, recording each graph's block for the index; an asserted
-    graph unchanged since `previous` is copied from its old block rather than made again."""
+    """The dataset's N-Quads, a graph at a time, recording each graph's block for the index. An asserted
+    graph unchanged since `previous` is copied from its old block rather than made again; given
+    `inferred_patch`, the inferred graph is its old block with the patch's lines taken out and put in.
+    `names`: every graph, if `lines` does not hold them all (the unchanged ones are then copied)."""
 
     def __init__(self, lines: dict[str, set[str]], digests: dict[str, bytes], previous: PreviousDataset | None = None,
-                 same_context: bool = False) -> None:
+                 same_context: bool = False, names: list[str] | None = None, inferred_patch: GraphDelta | None = None) -> None:
         self.lines = lines
         self.digests = digests
         self.previous = previous if same_context else None
+        self.names = sorted(lines if names is None else names)
+        self.inferred_patch = inferred_patch if self.previous is not None else None
         self.blocks: dict[str, tuple[int, int, str | None]] = {}
 
     def __iter__(self) -> Iterator[bytes]:
         offset = 0
-        for name in sorted(self.lines):
+        for name in self.names:
             digest = self.digests.get(name)
             if self.previous is not None and self.previous.unchanged(name, digest):
                 chunk = self.previous.block(name)
+            elif name == INFERRED and self.inferred_patch is not None:
+                chunk = patched_block(self.previous.block(name) if name in self.previous.blocks else b"", name, self.inferred_patch)
             else:
                 suffix = f" <{name}> .\n"
                 chunk = "".join(sorted(line + suffix for line in self.lines[name])).encode("utf-8")
@@ -175,11 +182,20 @@ class IndexedChunks:
             offset += len(chunk)
             yield chunk
 
-    def save_index(self, project: Project, dataset_sha256: str, context_sha256: str) -> None:
-        index = {"format": _INDEX_FORMAT, "dataset_sha256": dataset_sha256, "context_sha256": context_sha256,
-                 "lines": sum(len(graph) for graph in self.lines.values()),
+    def save_index(self, project: Project, dataset_sha256: str, context_sha256: str, line_count: int) -> None:
+        index = {"format": _INDEX_FORMAT, "dataset_sha256": dataset_sha256, "context_sha256": context_sha256, "lines": line_count,
                  "graphs": {name: list(block) for name, block in sorted(self.blocks.items())}}
         write_atomically(project.build / INDEX_FILE, json.dumps(index, separators=(",", ":")).encode())
+
+
+def patched_block(old_block: bytes, name: str, delta: GraphDelta) -> bytes:
+    """A graph's block of N-Quads with the delta's lines taken out and put in, sorted as a full write sorts them."""
+    suffix = f" <{name}> .".encode()
+    removed = {line.encode("utf-8") + suffix for line in delta.removed}
+    kept = [line for line in old_block.split(b"\n")[:-1] if line not in removed] if removed else old_block.split(b"\n")[:-1]
+    # bytes of UTF-8 sort as their code points do, as the full write's str lines sort
+    lines = sorted(kept + [line.encode("utf-8") + suffix for line in delta.added])
+    return b"\n".join(lines) + b"\n" if lines else b""
 
 
 def remove_index(project: Project) -> None:
@@ -187,5 +203,3 @@ def remove_index(project: Project) -> None:
     with contextlib.suppress(FileNotFoundError):
         (project.build / INDEX_FILE).unlink()
 
-
-INFERRED = str(V.INFERRED_GRAPH)

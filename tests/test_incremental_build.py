@@ -1,0 +1,141 @@
+"""A build after a small edit reasons about, checks and writes only the change, and writes what a full build writes.
+
+The oracle is a full build of the same edited annotations in a fresh copy of the project: the dataset,
+the manifest and the index of graphs must be byte-identical, and the updated query store must hold
+exactly the quads of the dataset laid out as `kg query` reads it.
+"""
+from __future__ import annotations
+
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import load_generator
+from test_incremental_rules import EDITS, _assert_same_store
+
+from kg import incremental_build
+from kg.build import build
+from kg.dataset_delta import INDEX_FILE
+from kg.errors import AnnotationError, InconsistencyError
+from kg.oxigraph_engine import open_store
+from kg.project import open_project
+from kg.store import oxigraph_store_path, read_manifest
+
+INCREMENTAL = "reason (rules, incremental)"
+FULL = "reason (rules)"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    """A generated corpus of 30 articles, built once with its query store made; tests copy it."""
+    root = load_generator().generate(30, tmp_path_factory.mktemp("incremental-build") / "corpus", seed=5)
+    project = open_project(root)
+    build(project)
+    open_store(project)
+    return root
+
+
+def _copy(built: Path, tmp_path: Path, name: str = "project") -> Path:
+    root = tmp_path / name
+    shutil.copytree(built, root)
+    return root
+
+
+def _files(root: Path) -> tuple[bytes, bytes, bytes]:
+    build_dir = root / "build"
+    return (build_dir / "dataset.nq").read_bytes(), (build_dir / "manifest.json").read_bytes(), (build_dir / INDEX_FILE).read_bytes()
+
+
+def _full_build_of(root: Path, target: Path) -> Path:
+    fresh = target
+    fresh.mkdir()
+    for part in ("seeds", "ontology", "queries"):
+        shutil.copytree(root / part, fresh / part)
+    build(open_project(fresh))
+    return fresh
+
+
+def _edit(root: Path, rng: random.Random, edit) -> None:
+    """Apply `edit`; one the annotation checks refuse (kg validate says so) is undone and drawn again."""
+    from kg.build import validate_project
+
+    seeds = root / "seeds"
+    for _ in range(10):
+        saved = {p.name: p.read_bytes() for p in seeds.iterdir()}
+        edit(root, rng)
+        try:
+            validate_project(open_project(root))
+            return
+        except AnnotationError:
+            for p in seeds.iterdir():
+                if p.name not in saved:
+                    p.unlink()
+            for name, data in saved.items():
+                (seeds / name).write_bytes(data)
+    raise AssertionError(f"{edit.__name__}: no valid edit in 10 draws")
+
+
+@pytest.mark.parametrize("edit", EDITS, ids=[edit.__name__.strip("_") for edit in EDITS])
+def test_an_edit_is_built_incrementally_into_what_a_full_build_writes(built, tmp_path, edit):
+    root = _copy(built, tmp_path)
+    project = open_project(root)
+    old = read_manifest(project)
+    rng = random.Random(edit.__name__)
+    for _ in range(5):  # an edit that changes no triple (a link set to the one it had) is drawn again
+        _edit(root, rng, edit)
+        result = build(project)
+        if len(result.stages) > 1:
+            break
+    assert INCREMENTAL in result.stages and FULL not in result.stages
+    assert _files(root) == _files(_full_build_of(root, tmp_path / "fresh"))
+    store_path = oxigraph_store_path(project, result.manifest)
+    assert store_path.is_dir() and not oxigraph_store_path(project, old).exists()
+    import pyoxigraph as ox
+
+    _assert_same_store(ox.Store.read_only(str(store_path)), root / "build" / "dataset.nq")
+    assert not list(project.build.glob(".*partial"))
+
+
+def test_edits_in_sequence_stay_incremental_and_exact(built, tmp_path):
+    root = _copy(built, tmp_path)
+    project = open_project(root)
+    rng = random.Random(7)
+    for step in range(4):
+        _edit(root, rng, rng.choice(EDITS))
+        assert INCREMENTAL in build(project).stages
+    assert _files(root) == _files(_full_build_of(root, tmp_path / "fresh"))
+
+
+def test_without_a_query_store_the_build_is_full(built, tmp_path):
+    root = _copy(built, tmp_path)
+    project = open_project(root)
+    shutil.rmtree(oxigraph_store_path(project, read_manifest(project)))
+    _edit(root, random.Random(1), EDITS[0])
+    assert FULL in build(project).stages
+
+
+@pytest.mark.parametrize("failure", ["contradiction", "shape problem", "not exact"])
+def test_whatever_the_update_cannot_settle_goes_to_the_full_build(built, tmp_path, monkeypatch, failure):
+    root = _copy(built, tmp_path)
+    project = open_project(root)
+    old = read_manifest(project)
+    _edit(root, random.Random(2), EDITS[0])
+    if failure == "contradiction":
+        from kg import incremental_rules
+
+        def contradiction(*args, **kwargs):
+            raise InconsistencyError([])
+
+        monkeypatch.setattr(incremental_rules, "update_closure", contradiction)
+    elif failure == "shape problem":
+        monkeypatch.setattr(incremental_build, "_shape_problems", lambda *args: True)
+    else:
+        from kg import incremental_rules
+
+        monkeypatch.setattr(incremental_rules, "update_closure", lambda *args, **kwargs: None)
+    result = build(project)
+    assert FULL in result.stages and INCREMENTAL in result.stages  # tried, then built in full
+    assert _files(root) == _files(_full_build_of(root, tmp_path / "fresh"))
+    assert not list(project.build.glob(".*partial"))
+    assert oxigraph_store_path(project, old).exists() is False
