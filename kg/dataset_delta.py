@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import mmap
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -62,9 +63,17 @@ class PreviousDataset:
 
     def __init__(self, descriptor: int, blocks: dict[str, tuple[int, int, str | None]], context_sha256: str, line_count: int) -> None:
         self._descriptor = descriptor
+        self._mapped: mmap.mmap | None = None
         self.blocks = blocks  # graph -> (offset, length, digest hex or None)
         self.context_sha256 = context_sha256
         self.line_count = line_count
+
+    def mapped(self) -> mmap.mmap:
+        """The old file mapped into memory: its blocks are hashed and written from there, with no copy
+        made in Python (about a second of a write at 10,000 articles)."""
+        if self._mapped is None:
+            self._mapped = mmap.mmap(self._descriptor, 0, access=mmap.ACCESS_READ)
+        return self._mapped
 
     def __enter__(self) -> PreviousDataset:
         return self
@@ -73,6 +82,10 @@ class PreviousDataset:
         self.close()
 
     def close(self) -> None:
+        if self._mapped is not None:
+            with contextlib.suppress(BufferError):  # a view still held: the mapping goes with it
+                self._mapped.close()
+            self._mapped = None
         if self._descriptor >= 0:
             os.close(self._descriptor)
             self._descriptor = -1
@@ -167,20 +180,31 @@ class IndexedChunks:
         self.inferred_patch = inferred_patch if self.previous is not None else None
         self.blocks: dict[str, tuple[int, int, str | None]] = {}
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[bytes | memoryview]:
         offset = 0
         for name in self.names:
             digest = self.digests.get(name)
             if self.previous is not None and self.previous.unchanged(name, digest):
-                chunk = self.previous.block(name)
+                start, length, _ = self.previous.blocks[name]
+                pieces = [memoryview(self.previous.mapped())[start:start + length]]
             elif name == INFERRED and self.inferred_patch is not None:
-                chunk = patched_block(self.previous.block(name) if name in self.previous.blocks else b"", name, self.inferred_patch)
+                pieces = self._patched(name)
             else:
                 suffix = f" <{name}> .\n"
-                chunk = "".join(sorted(line + suffix for line in self.lines[name])).encode("utf-8")
-            self.blocks[name] = (offset, len(chunk), digest.hex() if digest is not None else None)
-            offset += len(chunk)
-            yield chunk
+                pieces = ["".join(sorted(line + suffix for line in self.lines[name])).encode("utf-8")]
+            length = sum(len(piece) for piece in pieces)
+            self.blocks[name] = (offset, length, digest.hex() if digest is not None else None)
+            offset += length
+            yield from pieces
+
+    def _patched(self, name: str) -> list[bytes | memoryview]:
+        if name not in self.previous.blocks:
+            return [patched_block(b"", name, self.inferred_patch)]
+        start, length, _ = self.previous.blocks[name]
+        pieces = patched_pieces(self.previous.mapped(), start, start + length, name, self.inferred_patch)
+        if pieces is None:  # the delta does not fit the old block (never, if the delta is right): merge it whole
+            pieces = [patched_block(self.previous.block(name), name, self.inferred_patch)]
+        return pieces
 
     def save_index(self, project: Project, dataset_sha256: str, context_sha256: str, line_count: int) -> None:
         index = {"format": _INDEX_FORMAT, "dataset_sha256": dataset_sha256, "context_sha256": context_sha256, "lines": line_count,
@@ -196,6 +220,51 @@ def patched_block(old_block: bytes, name: str, delta: GraphDelta) -> bytes:
     # bytes of UTF-8 sort as their code points do, as the full write's str lines sort
     lines = sorted(kept + [line.encode("utf-8") + suffix for line in delta.added])
     return b"\n".join(lines) + b"\n" if lines else b""
+
+
+def patched_pieces(data, start: int, end: int, name: str, delta: GraphDelta) -> list[bytes | memoryview] | None:
+    """patched_block of the block data[start:end] (bytes or an mmap of sorted lines), as the pieces to
+    write in order: views of the old lines between the edits, and the added lines. Each edit is placed
+    by a binary search over the lines, so the work grows with the delta, not the block; None if a
+    removed line is not in the block or an added one already is."""
+    suffix = f" <{name}> .\n".encode()
+    edits = [(_line_at_or_after(data, start, end, line), 0, line) for line in sorted(text.encode("utf-8") + suffix for text in delta.added)]
+    edits += [(_line_at_or_after(data, start, end, line), 1, line) for line in (text.encode("utf-8") + suffix for text in delta.removed)]
+    for position, removal, line in edits:
+        if (data[position:position + len(line)] == line) != bool(removal):
+            return None  # a removed line the block does not hold, or an added one it does
+    # at one position, the added lines (which sort before the line there) go first, in order
+    edits.sort()
+    view = memoryview(data)
+    pieces: list[bytes | memoryview] = []
+    cursor = start
+    for position, removal, line in edits:
+        if position > cursor:
+            pieces.append(view[cursor:position])
+        if removal:
+            cursor = position + len(line)
+        else:
+            pieces.append(line)
+            cursor = position
+    if end > cursor:
+        pieces.append(view[cursor:end])
+    return pieces
+
+
+def _line_at_or_after(data, start: int, end: int, line: bytes) -> int:
+    """The offset in data[start:end] (sorted lines, each ending in a newline) of the first line not less
+    than `line`, or `end`. Lines compare as the full write sorts them: bytes of UTF-8 sort as code points do."""
+    low, high = start, end  # every line before low is less; the line at high, if any, is not
+    while low < high:
+        middle = (low + high) // 2
+        newline = data.rfind(b"\n", low, middle)
+        begin = low if newline < 0 else newline + 1
+        finish = data.find(b"\n", begin, end) + 1
+        if data[begin:finish] < line:
+            low = finish
+        else:
+            high = begin
+    return low
 
 
 def remove_index(project: Project) -> None:

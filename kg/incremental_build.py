@@ -72,9 +72,10 @@ def derive_incrementally(project: Project, reading: ProjectReading, graph_digest
         for name in [*changed, *gone]:
             old_lines, new_lines = set(previous.old_lines(name)), lines.get(name, set())
             changes[name] = (old_lines - new_lines, new_lines - old_lines)
-    working = _checkpoint(project, source, old)
+    working = Path(tempfile.mkdtemp(prefix=f".{source.name}.", suffix=".partial", dir=project.build))
     try:
         with clock("reason (rules, incremental)"):
+            _checkpoint(source, working)
             inferred = _update_closure(project, reading, working, changes)
         if inferred is None:
             shutil.rmtree(working, ignore_errors=True)
@@ -83,6 +84,10 @@ def derive_incrementally(project: Project, reading: ProjectReading, graph_digest
             if _shape_problems(project, previous, lines, changes, inferred, working):
                 shutil.rmtree(working, ignore_errors=True)
                 return None
+    except OSError:
+        # the old store is only a cache (damaged, removed meanwhile, a full disk): build in full
+        shutil.rmtree(working, ignore_errors=True)
+        return None
     except BaseException:
         shutil.rmtree(working, ignore_errors=True)
         raise
@@ -92,14 +97,12 @@ def derive_incrementally(project: Project, reading: ProjectReading, graph_digest
     return IncrementalPlan(lines, inferred, counts, working)
 
 
-def _checkpoint(project: Project, source: Path, old: Manifest) -> Path:
+def _checkpoint(source: Path, working: Path) -> None:
     """A copy of the previous store to update: the old one stays as it is until the new dataset is saved."""
     import pyoxigraph as ox
 
-    working = Path(tempfile.mkdtemp(prefix=f".{source.name}.", suffix=".partial", dir=project.build))
     os.rmdir(working)  # backup() makes it
     ox.Store.read_only(str(source)).backup(str(working))
-    return working
 
 
 def _update_closure(project: Project, reading: ProjectReading, working: Path, changes) -> GraphDelta | None:

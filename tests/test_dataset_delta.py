@@ -51,16 +51,23 @@ def test_a_claim_edit_copies_the_unchanged_graphs_and_writes_what_a_fresh_build_
     build(project)
     old = _graph_lines(dataset_path(project).read_bytes())
     _reword(root)
-    copied = []
-    real_block = dataset_delta.PreviousDataset.block
-    monkeypatch.setattr(dataset_delta.PreviousDataset, "block", lambda self, name: copied.append(name) or real_block(self, name))
+    copied = set()
+    real_unchanged = dataset_delta.PreviousDataset.unchanged
+
+    def unchanged(self, name, digest):
+        if real_unchanged(self, name, digest):
+            copied.add(name)
+            return True
+        return False
+
+    monkeypatch.setattr(dataset_delta.PreviousDataset, "unchanged", unchanged)
     result = build(project)
     assert result.rebuilt and "compare with the last build" in result.stages
     new = _graph_lines(dataset_path(project).read_bytes())
     changed = {name for name in set(old) | set(new) if old.get(name) != new.get(name)}
     assert changed == {ARTICLE_GRAPH, str(V.INFERRED_GRAPH)}
-    # the changed graphs' old blocks are read to diff them; every other graph's is copied as it was
-    assert sorted(copied) == sorted([*changed, *(set(new) - changed)])
+    # every graph but the changed ones is known unchanged by its digest alone, and copied as it was
+    assert copied == set(new) - changed
     fresh = copy_project(tmp_path / "fresh", root / "seeds")
     build(open_project(fresh))
     assert dataset_path(project).read_bytes() == dataset_path(open_project(fresh)).read_bytes()
@@ -113,3 +120,34 @@ def test_a_previous_dataset_that_does_not_match_its_index_is_not_used(tmp_path):
     fresh = copy_project(tmp_path / "fresh", root / "seeds")
     build(open_project(fresh))
     assert dataset_path(project).read_bytes() == dataset_path(open_project(fresh)).read_bytes()
+
+
+def test_a_block_is_patched_by_binary_search_exactly_as_a_whole_merge_sorts_it():
+    import mmap
+    import random
+
+    from kg.dataset_delta import GraphDelta, patched_block, patched_pieces
+
+    name = "https://w3id.org/kg/graph/inferred"
+    rng = random.Random(3)
+    alphabet = ["a", "b", "z", " ", '"', "é", "\u00a0", "\u2019", "𝔘", "<", ">", "\\"]
+    for case in range(300):
+        universe = sorted({"".join(rng.choice(alphabet) for _ in range(rng.randrange(1, 6))) for _ in range(rng.randrange(1, 40))})
+        old = set(rng.sample(universe, rng.randrange(0, len(universe) + 1)))
+        removed = set(rng.sample(sorted(old), rng.randrange(0, len(old) + 1)))
+        added = set(rng.sample(sorted(set(universe) - old), rng.randrange(0, len(set(universe) - old) + 1)))
+        suffix = f" <{name}> .\n"
+        block = "".join(sorted(line + suffix for line in old)).encode("utf-8")
+        expected = "".join(sorted(line + suffix for line in (old - removed) | added)).encode("utf-8")
+        delta = GraphDelta(frozenset(removed), frozenset(added))
+        assert patched_block(block, name, delta) == expected
+        padded = b"x" * case + block + b"tail"  # the block inside a larger file, as in the dataset
+        assert b"".join(patched_pieces(padded, case, case + len(block), name, delta)) == expected
+    # a delta that does not fit the block is refused rather than written wrong
+    block = f"a <{name}> .\nc <{name}> .\n".encode()
+    assert patched_pieces(block, 0, len(block), name, GraphDelta(frozenset({"b"}), frozenset())) is None
+    assert patched_pieces(block, 0, len(block), name, GraphDelta(frozenset(), frozenset({"c"}))) is None
+    with open(__file__, "rb") as stream:  # an mmap answers as bytes do
+        mapped = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+        assert patched_pieces(mapped, 0, 0, name, GraphDelta(frozenset(), frozenset({"q"}))) == [f"q <{name}> .\n".encode()]
+        mapped.close()

@@ -139,3 +139,17 @@ def test_whatever_the_update_cannot_settle_goes_to_the_full_build(built, tmp_pat
     assert _files(root) == _files(_full_build_of(root, tmp_path / "fresh"))
     assert not list(project.build.glob(".*partial"))
     assert oxigraph_store_path(project, old).exists() is False
+
+
+def test_a_damaged_query_store_means_a_full_build_not_a_traceback(built, tmp_path):
+    root = _copy(built, tmp_path)
+    project = open_project(root)
+    store = oxigraph_store_path(project, read_manifest(project))
+    for path in store.iterdir():  # its files gone: RocksDB cannot open it
+        if path.is_file():
+            path.unlink()
+    _edit(root, random.Random(3), EDITS[0])
+    result = build(project)
+    assert FULL in result.stages
+    assert _files(root) == _files(_full_build_of(root, tmp_path / "fresh"))
+    assert not list(project.build.glob(".*partial"))
