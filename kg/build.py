@@ -22,8 +22,8 @@ from .project import Project
 from .network import offline
 from .incremental_build import IncrementalPlan, adopt_store
 from .query_store_update import update_query_store
-from .store import (Manifest, build_lock, dataset_intact, input_digests, inputs_digest, is_current, read_manifest, remove_stale_temporaries, save,
-                    save_manifest)
+from .store import (Manifest, build_lock, dataset_intact, input_digests, inputs_digest, is_current, oxigraph_store_path, read_manifest,
+                    remove_stale_temporaries, save, save_manifest)
 
 if TYPE_CHECKING:
     from .article_stage import ArticleResult, ArticleStage
@@ -284,11 +284,14 @@ def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Calla
     with clock(f"reason ({reasoner})"):
         lines[str(V.INFERRED_GRAPH)], store = reason_lines(project, lines, origins, reasoner, use_cache, writable_cache)
     delta, changed = None, None
-    if previous is not None:
+    same_context = previous is not None and previous.context_sha256 == context_digest(project, reasoner, graph_digests.get(str(V.ONTOLOGY_GRAPH), b""))
+    # the delta serves the shape checks (if the last dataset passed the same ones, only what changed can
+    # fail) and the query store's update; neither use, and it is not worth its seconds at 10,000 articles
+    if previous is not None and (same_context or (old is not None and oxigraph_store_path(project, old).is_dir())):
         with clock("compare with the last build"):
             delta = previous.delta(lines, graph_digests)
-        if previous.context_sha256 == context_digest(project, reasoner, graph_digests.get(str(V.ONTOLOGY_GRAPH), b"")):
-            changed = delta.changed_triples()  # the last dataset passed the same checks: only what changed can fail
+        if same_context:
+            changed = delta.changed_triples()
     report("checking shapes and anchors", 2, stages)
     with clock("check shapes and anchors"):
         problems = check_triple_lines((line for graph in lines.values() for line in graph), origins.lines, project.root, project.shapes, store,

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 # More changed graphs than this share of them and the full build is about as quick, and surely exact.
 _MOST_CHANGED_SHARE = 0.02
+# A dataset of fewer lines is reasoned about and checked whole faster than the update's own fixed costs
+# (loading the schema into the store, the shapes' reach): 0.5 s against 0.7 s for a claim edit on the seeds.
+FEWEST_LINES = 20_000
 
 
 @dataclass
@@ -57,7 +60,7 @@ def derive_incrementally(project: Project, reading: ProjectReading, graph_digest
                          old: Manifest, reasoner: str, context: str, clock: _StageClock) -> IncrementalPlan | None:
     """The plan of an incremental build, or None: then the full build runs (see the module docstring)."""
     source = oxigraph_store_path(project, old)
-    if reasoner != "rules" or previous.context_sha256 != context or not source.is_dir():
+    if reasoner != "rules" or previous.context_sha256 != context or previous.line_count < FEWEST_LINES or not source.is_dir():
         return None
     changed = sorted(name for name, digest in graph_digests.items() if not previous.unchanged(name, digest))
     gone = sorted(name for name in previous.blocks if name not in graph_digests and name != INFERRED)
@@ -152,9 +155,12 @@ def _shape_problems(project: Project, previous: PreviousDataset, lines: dict[str
 def adopt_store(project: Project, plan: IncrementalPlan, old: Manifest, new: Manifest) -> None:
     """After the new dataset is saved: the updated copy becomes its store, and the old store goes."""
     target = oxigraph_store_path(project, new)
-    if target.exists():
-        plan.discard()
-    else:
-        os.rename(plan.store_path, target)
+    try:
+        if target.exists():
+            plan.discard()
+        else:
+            os.rename(plan.store_path, target)
+    except OSError:
+        plan.discard()  # only a cache of the dataset: the next query makes it
     if old.dataset_sha256 != new.dataset_sha256:
         shutil.rmtree(oxigraph_store_path(project, old), ignore_errors=True)

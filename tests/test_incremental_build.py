@@ -26,6 +26,12 @@ INCREMENTAL = "reason (rules, incremental)"
 FULL = "reason (rules)"
 
 
+@pytest.fixture(autouse=True)
+def any_size(monkeypatch):
+    """These corpora are small enough that a build would reason about them whole: not in these tests."""
+    monkeypatch.setattr(incremental_build, "FEWEST_LINES", 0)
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     """A generated corpus of 30 articles, built once with its query store made; tests copy it."""
@@ -153,3 +159,13 @@ def test_a_damaged_query_store_means_a_full_build_not_a_traceback(built, tmp_pat
     assert FULL in result.stages
     assert _files(root) == _files(_full_build_of(root, tmp_path / "fresh"))
     assert not list(project.build.glob(".*partial"))
+
+
+def test_a_small_corpus_is_reasoned_about_whole(built, tmp_path, monkeypatch):
+    monkeypatch.setattr(incremental_build, "FEWEST_LINES", 10 ** 9)
+    root = _copy(built, tmp_path)
+    project = open_project(root)
+    _edit(root, random.Random(4), EDITS[0])
+    result = build(project)
+    assert FULL in result.stages and INCREMENTAL not in result.stages
+    assert oxigraph_store_path(project, result.manifest).is_dir()  # updated by the delta all the same
