@@ -20,7 +20,7 @@ from .graph import Origins, corpus_graphs, new_graph
 from .dataset_delta import DatasetDelta, IndexedChunks, PreviousDataset, context_digest, open_previous, remove_index
 from .project import Project
 from .network import offline
-from .incremental_build import IncrementalPlan, adopt_store
+from .incremental_build import IncrementalPlan, adopt_store, large_enough
 from .query_store_update import update_query_store
 from .store import (Manifest, build_lock, dataset_intact, input_digests, inputs_digest, is_current, oxigraph_store_path, read_manifest,
                     remove_stale_temporaries, save, save_manifest)
@@ -290,7 +290,7 @@ def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Calla
     if previous is not None and (same_context or (old is not None and oxigraph_store_path(project, old).is_dir())):
         with clock("compare with the last build"):
             delta = previous.delta(lines, graph_digests)
-        if same_context:
+        if same_context and large_enough(previous):  # else checking everything is quicker
             changed = delta.changed_triples()
     report("checking shapes and anchors", 2, stages)
     with clock("check shapes and anchors"):
