@@ -202,8 +202,8 @@ class IndexedChunks:
             return [patched_block(b"", name, self.inferred_patch)]
         start, length, _ = self.previous.blocks[name]
         pieces = patched_pieces(self.previous.mapped(), start, start + length, name, self.inferred_patch)
-        if pieces is None:  # the delta does not fit the old block (never, if the delta is right): merge it whole
-            pieces = [patched_block(self.previous.block(name), name, self.inferred_patch)]
+        if pieces is None:  # kg/incremental_build.py checked that it fits before planning the write
+            raise ValueError(f"the delta of {name} does not fit the previous dataset")
         return pieces
 
     def save_index(self, project: Project, dataset_sha256: str, context_sha256: str, line_count: int) -> None:

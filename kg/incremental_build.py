@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import vocabulary as V
-from .dataset_delta import INFERRED, GraphDelta, PreviousDataset
+from .dataset_delta import INFERRED, GraphDelta, PreviousDataset, patched_pieces
 from .errors import AnnotationError, InconsistencyError
 from .store import Manifest, oxigraph_store_path
 
@@ -81,7 +81,7 @@ def derive_incrementally(project: Project, reading: ProjectReading, graph_digest
         with clock("reason (rules, incremental)"):
             _checkpoint(source, working)
             inferred = _update_closure(project, reading, working, changes)
-        if inferred is None:
+        if inferred is None or not _fits(previous, inferred):
             shutil.rmtree(working, ignore_errors=True)
             return None
         with clock("check shapes and anchors"):
@@ -99,6 +99,15 @@ def derive_incrementally(project: Project, reading: ProjectReading, graph_digest
     counts.update({name: len(graph_lines) for name, graph_lines in lines.items()})
     counts[INFERRED] = old.graphs.get(INFERRED, 0) - len(inferred.removed) + len(inferred.added)
     return IncrementalPlan(lines, inferred, counts, working)
+
+
+def _fits(previous: PreviousDataset, inferred: GraphDelta) -> bool:
+    """Whether the inferred graph's delta removes only lines the old inferred graph has and adds only
+    lines it lacks, as an exact update's delta does: anything else is built in full, never written."""
+    if INFERRED not in previous.blocks:
+        return not inferred.removed
+    start, length, _ = previous.blocks[INFERRED]
+    return patched_pieces(previous.mapped(), start, start + length, INFERRED, inferred) is not None
 
 
 def large_enough(previous: PreviousDataset) -> bool:

@@ -121,7 +121,7 @@ def test_without_a_query_store_the_build_is_full(built, tmp_path):
     assert FULL in build(project).stages
 
 
-@pytest.mark.parametrize("failure", ["contradiction", "shape problem", "not exact"])
+@pytest.mark.parametrize("failure", ["contradiction", "shape problem", "not exact", "a delta that does not fit"])
 def test_whatever_the_update_cannot_settle_goes_to_the_full_build(built, tmp_path, monkeypatch, failure):
     root = _copy(built, tmp_path)
     project = open_project(root)
@@ -136,10 +136,21 @@ def test_whatever_the_update_cannot_settle_goes_to_the_full_build(built, tmp_pat
         monkeypatch.setattr(incremental_rules, "update_closure", contradiction)
     elif failure == "shape problem":
         monkeypatch.setattr(incremental_build, "_shape_problems", lambda *args: True)
-    else:
+    elif failure == "not exact":
         from kg import incremental_rules
 
         monkeypatch.setattr(incremental_rules, "update_closure", lambda *args, **kwargs: None)
+    else:
+        from kg import incremental_rules
+
+        real = incremental_rules.update_closure
+
+        def wrong(*args, **kwargs):  # removes a line the inferred graph never had
+            delta = real(*args, **kwargs)
+            delta.removed.add("<urn:kg:test:nowhere> <urn:kg:test:p> <urn:kg:test:o>")
+            return delta
+
+        monkeypatch.setattr(incremental_rules, "update_closure", wrong)
     result = build(project)
     assert FULL in result.stages and INCREMENTAL in result.stages  # tried, then built in full
     assert _files(root) == _files(_full_build_of(root, tmp_path / "fresh"))
