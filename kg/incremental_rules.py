@@ -73,7 +73,7 @@ from . import vocabulary as V
 from .errors import InconsistencyError
 from .reasoning import TRIVIAL_CLASS_TEXTS, error_messages, inconsistency_problems, is_noise_text
 from .rules import (_LIVE, _LIVE_CLASS, _LIVE_PROPERTY, _PREFIXES, _UNSUPPORTED_QUERY, CONSISTENCY_CHECKS, GENERIC_RULES, Rule, _RdflibText,
-                    _Terms, _graph, _terms_of, _triggers, _triple_patterns, chain_rules)
+                    _Terms, _graph, _liveness_updates, _terms_of, _triggers, _triple_patterns, chain_rules)
 from .ntriples import parse_term, term
 
 _W = "urn:kg:incremental:"  # every working graph's IRI starts so (and rules.py's live marks, urn:kg:reasoning:live)
@@ -254,6 +254,21 @@ class _Session:
 
         return sum(1 for _ in self.store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
 
+    def _rounds(self, delta_prefix: str, insert) -> int:
+        """Semi-naive rounds from the graph `delta_prefix`0 until one derives nothing: for each rule and
+        each body variant joined with the last round's delta, the update `insert(head, body, schema
+        patterns, filters, next delta graph)`; the deltas are dropped. Returns the number of rounds."""
+        delta, round_ = f"{delta_prefix}0", 0
+        while self._any(delta):
+            following = f"{delta_prefix}{round_ + 1}"
+            for rule in self.rules.values():
+                for body in _variants(rule, delta):
+                    self._update(insert(rule.head, body, _in_schema(rule.schema), rule.filters, following))
+            self._update(f"DROP SILENT GRAPH <{delta}>")
+            delta, round_ = following, round_ + 1
+        self._update(f"DROP SILENT GRAPH <{delta}>")
+        return round_
+
     # ----------------------------------------------------------------- the schema and its liveness
 
     def load_schema(self, ontology_lines: list[str], schema: Graph) -> None:
@@ -264,11 +279,8 @@ class _Session:
         text += "".join(f"{term(s)} {term(p)} {term(o)}{suffix}" for s, p, o in schema
                         if not isinstance(s, Literal) and isinstance(p, URIRef))
         self.store.load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)  # one load: one set of blank nodes
-        for rule in [*self.rules.values(), *CONSISTENCY_CHECKS.values()]:
-            for pattern in rule.data:
-                self._update(_mark_live(pattern, rule.schema))
-            for pattern in _triple_patterns(rule.schema):
-                self._update(_mark_live(pattern, ()))
+        for update in _liveness_updates(self.rules, _LIVE, schema_where=_in_schema):
+            self.store.update(update)
         self._lap("schema and liveness")
 
     def liveness_is_simple(self) -> bool:
@@ -347,19 +359,11 @@ class _Session:
         self._update(f"INSERT {{ GRAPH <{_OVERDELETED}> {{ ?s ?p ?o }} GRAPH <{delta}> {{ ?s ?p ?o }} }}\n"
                      f"WHERE {{ GRAPH <{_REMOVED}> {{ ?s ?p ?o }} FILTER EXISTS {{ ?s ?p ?o }} FILTER(!{_asserted('?s ?p ?o')}) "
                      f"FILTER NOT EXISTS {{ GRAPH <{_SCHEMA}> {{ ?s ?p ?o }} }} }}")
-        round_ = 0
-        while self._any(delta):
-            following = f"{_OVERDELETE_DELTA}{round_ + 1}"
-            for rule in self.rules.values():
-                head = rule.head
-                for body in _variants(rule, delta):
-                    self._update(f"INSERT {{ GRAPH <{_OVERDELETED}> {{ {head} }} GRAPH <{following}> {{ {head} }} }}\n"
-                                 f"WHERE {{ {body} {_in_schema(rule.schema)} {rule.filters} FILTER EXISTS {{ {head} }} "
-                                 f"FILTER NOT EXISTS {{ GRAPH <{_OVERDELETED}> {{ {head} }} }} FILTER(!{_asserted(head)}) "
-                                 f"FILTER NOT EXISTS {{ GRAPH <{_SCHEMA}> {{ {head} }} }} }}")
-            self._update(f"DROP SILENT GRAPH <{delta}>")
-            delta, round_ = following, round_ + 1
-        self._update(f"DROP SILENT GRAPH <{delta}>")
+        round_ = self._rounds(_OVERDELETE_DELTA, lambda head, body, schema, filters, following: (
+            f"INSERT {{ GRAPH <{_OVERDELETED}> {{ {head} }} GRAPH <{following}> {{ {head} }} }}\n"
+            f"WHERE {{ {body} {schema} {filters} FILTER EXISTS {{ {head} }} "
+            f"FILTER NOT EXISTS {{ GRAPH <{_OVERDELETED}> {{ {head} }} }} FILTER(!{_asserted(head)}) "
+            f"FILTER NOT EXISTS {{ GRAPH <{_SCHEMA}> {{ {head} }} }} }}"))
         self.stats["over-deleted"] = self._count(_OVERDELETED)
         self.stats["over-delete rounds"] = round_
         self._lap("2 over-delete")
@@ -379,17 +383,9 @@ class _Session:
                          f"FILTER NOT EXISTS {{ {head} }} }}")
         self.stats["rederived"] = self._count(delta)
         self._lap("4 rederive")
-        round_ = 0
-        while self._any(delta):
-            following = f"{_DELTA}{round_ + 1}"
-            for rule in self.rules.values():
-                head = rule.head
-                for body in _variants(rule, delta):
-                    self._update(f"INSERT {{ {head} GRAPH <{_ADDED}> {{ {head} }} GRAPH <{following}> {{ {head} }} }}\n"
-                                 f"WHERE {{ {body} {_in_schema(rule.schema)} {rule.filters} FILTER NOT EXISTS {{ {head} }} }}")
-            self._update(f"DROP SILENT GRAPH <{delta}>")
-            delta, round_ = following, round_ + 1
-        self._update(f"DROP SILENT GRAPH <{delta}>")
+        round_ = self._rounds(_DELTA, lambda head, body, schema, filters, following: (
+            f"INSERT {{ {head} GRAPH <{_ADDED}> {{ {head} }} GRAPH <{following}> {{ {head} }} }}\n"
+            f"WHERE {{ {body} {schema} {filters} FILTER NOT EXISTS {{ {head} }} }}"))
         self.stats["added to W"] = self._count(_ADDED)
         self.stats["insert rounds"] = round_
         self._lap("5 insert")
@@ -467,19 +463,6 @@ class _Session:
         for graph in list(self.store.named_graphs()):
             if isinstance(graph, ox.NamedNode) and graph.value.startswith("urn:kg:"):
                 self.store.remove_graph(graph)
-
-
-def _mark_live(pattern: str, schema: tuple[str, ...]) -> str:
-    """rules.py `_mark_live`, with the schema matched in the working schema graph."""
-    _, predicate, obj = _terms_of(pattern)
-    bound = {t for p in _triple_patterns(schema) for t in _terms_of(p) if t.startswith("?")}
-    if predicate == "rdf:type" and (obj in bound or not obj.startswith("?")):
-        target = f"{obj} a <{_LIVE_CLASS}>"
-    elif predicate in bound or not predicate.startswith("?"):
-        target = f"{predicate} a <{_LIVE_PROPERTY}>"
-    else:
-        raise ValueError(f"{pattern}: a rule's predicates must be constants or bound by its schema patterns")
-    return f"INSERT {{ GRAPH <{_LIVE}> {{ {target} }} }} WHERE {{ {_in_schema(schema)} }}"
 
 
 def _quads(lines: Iterable[str], graph: str) -> list:

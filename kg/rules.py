@@ -340,18 +340,20 @@ def _lines(triples) -> set[str]:
     return set(triples.decode("utf-8").split("\n")[:-1])
 
 
-def _liveness_updates(rules: dict[str, Rule], graph: str) -> Iterator[str]:
+def _liveness_updates(rules: dict[str, Rule], graph: str,
+                      schema_where: Callable[[tuple[str, ...]], str] = " ".join) -> Iterator[str]:
     """INSERTs that mark, in `graph`, which properties and classes a triple needs to possibly match a
     pattern of a rule or a consistency check: a triple that cannot is never read again, so it need not
-    be written where patterns look."""
+    be written where patterns look. `schema_where` writes the schema patterns as the WHERE block
+    matches them (kg/incremental_rules.py matches them in a working graph)."""
     for rule in [*rules.values(), *CONSISTENCY_CHECKS.values()]:
         for pattern in rule.data:
-            yield _mark_live(pattern, rule.schema, graph)
+            yield _mark_live(pattern, rule.schema, graph, schema_where)
         for pattern in _triple_patterns(rule.schema):
-            yield _mark_live(pattern, (), graph)
+            yield _mark_live(pattern, (), graph, schema_where)
 
 
-def _mark_live(pattern: str, schema: tuple[str, ...], graph: str) -> str:
+def _mark_live(pattern: str, schema: tuple[str, ...], graph: str, schema_where: Callable[[tuple[str, ...]], str]) -> str:
     _, predicate, obj = _terms_of(pattern)
     bound = {term for p in _triple_patterns(schema) for term in _terms_of(p) if term.startswith("?")}
     if predicate == "rdf:type" and (obj in bound or not obj.startswith("?")):
@@ -360,7 +362,7 @@ def _mark_live(pattern: str, schema: tuple[str, ...], graph: str) -> str:
         target = f"{predicate} a <{_LIVE_PROPERTY}>"
     else:
         raise ValueError(f"{pattern}: a rule's predicates must be constants or bound by its schema patterns")
-    return f"{_PREFIXES}INSERT {{ GRAPH <{graph}> {{ {target} }} }} WHERE {{ {' '.join(schema)} }}"
+    return f"{_PREFIXES}INSERT {{ GRAPH <{graph}> {{ {target} }} }} WHERE {{ {schema_where(schema)} }}"
 
 
 def _triggers(head: str) -> str:

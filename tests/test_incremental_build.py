@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 from conftest import load_generator
-from test_incremental_rules import EDITS, _assert_same_store
+from test_incremental_rules import EDITS, _assert_same_store, _edit_and_build
 
 from kg import incremental_build
 from kg.build import build
 from kg.dataset_delta import INDEX_FILE
-from kg.errors import AnnotationError, InconsistencyError
+from kg.errors import InconsistencyError
 from kg.oxigraph_engine import open_store
 from kg.project import open_project
 from kg.store import oxigraph_store_path, read_manifest
@@ -66,20 +66,7 @@ def _edit(root: Path, rng: random.Random, edit) -> None:
     """Apply `edit`; one the annotation checks refuse (kg validate says so) is undone and drawn again."""
     from kg.build import validate_project
 
-    seeds = root / "seeds"
-    for _ in range(10):
-        saved = {p.name: p.read_bytes() for p in seeds.iterdir()}
-        edit(root, rng)
-        try:
-            validate_project(open_project(root))
-            return
-        except AnnotationError:
-            for p in seeds.iterdir():
-                if p.name not in saved:
-                    p.unlink()
-            for name, data in saved.items():
-                (seeds / name).write_bytes(data)
-    raise AssertionError(f"{edit.__name__}: no valid edit in 10 draws")
+    _edit_and_build(root, rng, edit, then=validate_project)
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=[edit.__name__.strip("_") for edit in EDITS])

@@ -231,14 +231,15 @@ EDITS = [_reword_claim, _remove_statement, _add_statement, _change_speaker, _rem
          _change_derived_from, _registry_chain, _registry_governor, _registry_rename]
 
 
-def _edit_and_build(root: Path, rng: random.Random, edit) -> None:
-    """Apply `edit`, then build in full; an edit the annotation checks refuse is undone and drawn again."""
+def _edit_and_build(root: Path, rng: random.Random, edit, then=lambda project: build(project)) -> None:
+    """Apply `edit`, then build in full (or do `then` with the project); an edit the annotation checks
+    refuse is undone and drawn again."""
     seeds = root / "seeds"
     for _ in range(10):
         saved = {p.name: p.read_bytes() for p in seeds.iterdir()}
         edit(root, rng)
         try:
-            build(open_project(root))
+            then(open_project(root))
             return
         except AnnotationError:
             for p in seeds.iterdir():
