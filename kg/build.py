@@ -366,7 +366,7 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
     with build_lock(project), offline(allow_network):
         remove_stale_temporaries(project)
         manifest = read_manifest(project)
-        digests = input_digests(project)  # each input read once: the article stage keys its cache by these
+        digests = input_digests(project, trust_seen=not force)  # the article stage keys its cache by these
         if not force and manifest and is_current(project, manifest, digests):
             return BuildResult(False, manifest, project.build)
         if on_start:

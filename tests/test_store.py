@@ -1,0 +1,117 @@
+"""kg/store.py's record of the inputs' digests (build/inputs.seen.json): a file is hashed again
+whenever it may have changed, and only then."""
+from __future__ import annotations
+
+import hashlib
+import os
+
+import pytest
+
+from kg import store
+from kg.build import build
+from kg.project import open_project
+
+
+@pytest.fixture
+def counted_hashes(monkeypatch) -> list[str]:
+    """The names of the files store.input_digests hashes, as it hashes them."""
+    hashed: list[str] = []
+    hash_file = store.file_sha256
+
+    def counting(path):
+        hashed.append(str(path))
+        return hash_file(path)
+
+    monkeypatch.setattr(store, "file_sha256", counting)
+    return hashed
+
+
+@pytest.fixture
+def no_racy_margin(monkeypatch) -> None:
+    """Files the test just wrote may be recorded (by default one changed within 2 s of being hashed is not)."""
+    monkeypatch.setattr(store._SeenInputs, "_RACY_NS", 0)
+
+
+def _true_digests(project) -> dict[str, bytes]:
+    return {name: hashlib.sha256((project.root / name).read_bytes()).digest() for name in project.input_names()}
+
+
+def test_an_unchanged_input_is_not_hashed_again(mini_copy, no_racy_margin, counted_hashes):
+    project = open_project(mini_copy)
+    (project.build).mkdir()
+    first = store.input_digests(project)
+    assert len(counted_hashes) == len(project.input_names())
+    counted_hashes.clear()
+    assert store.input_digests(project) == first == _true_digests(project)
+    assert counted_hashes == []
+
+
+def test_an_input_rewritten_at_the_same_size_and_time_is_hashed_again(mini_copy, no_racy_margin, counted_hashes):
+    project = open_project(mini_copy)
+    build(project)
+    note = mini_copy / "seeds" / "note.yaml"
+    before = note.stat()
+    edited = note.read_bytes().replace(b"works well.\n", b"works fine.\n", 1)
+    assert len(edited) == before.st_size
+    note.write_bytes(edited)
+    os.utime(note, ns=(before.st_atime_ns, before.st_mtime_ns))  # only its change time (ctime) tells
+    counted_hashes.clear()
+    assert store.input_digests(project) == _true_digests(project)
+    assert counted_hashes == [str(note)]
+    assert not store.is_current(project)
+
+
+def test_a_file_changed_within_the_racy_margin_is_not_recorded(mini_copy, counted_hashes):
+    # Every file was copied a moment ago: a second write in the same clock tick could keep its identity.
+    project = open_project(mini_copy)
+    project.build.mkdir()
+    store.input_digests(project)
+    counted_hashes.clear()
+    store.input_digests(project)
+    assert len(counted_hashes) == len(project.input_names())
+
+
+def test_a_damaged_or_foreign_record_is_ignored_and_made_again(mini_copy, no_racy_margin, counted_hashes):
+    project = open_project(mini_copy)
+    project.build.mkdir()
+    store.input_digests(project)
+    record = project.build / store._SeenInputs.FILE
+    for damage in (lambda data: data[:-1] + bytes([data[-1] ^ 1]), lambda data: b"{}", lambda data: b""):
+        record.write_bytes(damage(record.read_bytes()))
+        counted_hashes.clear()
+        assert store.input_digests(project) == _true_digests(project)
+        assert len(counted_hashes) == len(project.input_names())
+    counted_hashes.clear()
+    store.input_digests(project)
+    assert counted_hashes == []
+
+
+def test_a_forced_build_hashes_every_input(mini_copy, no_racy_margin, counted_hashes):
+    project = open_project(mini_copy)
+    build(project)
+    counted_hashes.clear()
+    build(project)
+    assert counted_hashes == []
+    build(project, force=True)
+    assert set(map(str, (project.root / name for name in project.input_names()))) <= set(counted_hashes)
+
+
+def test_a_removed_input_leaves_the_record(mini_copy, no_racy_margin):
+    project = open_project(mini_copy)
+    project.build.mkdir()
+    (mini_copy / "seeds" / "extra.txt").write_text("an input\n", encoding="utf-8")
+    store.input_digests(project)
+    (mini_copy / "seeds" / "extra.txt").unlink()
+    store.input_digests(project)
+    assert "seeds/extra.txt" not in store._SeenInputs.read(project).entries
+
+
+def test_files_on_a_file_system_not_known_to_be_local_are_always_hashed(mini_copy, no_racy_margin, counted_hashes, monkeypatch):
+    # NFS and the like may answer stat() from attributes cached before another machine's edit.
+    project = open_project(mini_copy)
+    project.build.mkdir()
+    store.input_digests(project)
+    monkeypatch.setattr(store, "_local_device_ids", frozenset())
+    counted_hashes.clear()
+    store.input_digests(project)
+    assert len(counted_hashes) == len(project.input_names())
