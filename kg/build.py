@@ -17,7 +17,7 @@ from . import vocabulary as V
 from .annotations import Corpus, read_corpus
 from .errors import AnnotationError, ProjectError, Problem
 from .graph import Origins, corpus_graphs, new_graph
-from .dataset_delta import DatasetDelta, IndexedChunks, PreviousDataset, context_digest, open_previous, remove_index
+from .dataset_delta import DatasetBlocks, DatasetDelta, PreviousDataset, context_digest, open_previous
 from .project import Project
 from .network import offline
 from .incremental_build import IncrementalPlan, adopt_store, large_enough
@@ -399,13 +399,12 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
                     if plan is None:
                         lines = derived.lines
                         graphs = {name: len(lines[name]) for name in sorted(lines)}
-                        chunks = IndexedChunks(lines, derived.graph_digests, previous, previous is not None and previous.context_sha256 == context)
+                        blocks = DatasetBlocks(lines, derived.graph_digests, previous, previous is not None and previous.context_sha256 == context)
                     else:
                         graphs = dict(sorted(plan.counts.items()))
-                        chunks = IndexedChunks(plan.lines, derived.graph_digests, previous, True, names=list(graphs), inferred_patch=plan.inferred)
-                    remove_index(project)
-                    new_manifest = save(project, chunks, lambda dataset_sha256: Manifest(digest, dataset_sha256, graphs, derived.derivation))
-                    chunks.save_index(project, new_manifest.dataset_sha256, context, sum(graphs.values()))
+                        blocks = DatasetBlocks(plan.lines, derived.graph_digests, previous, True, names=list(graphs), inferred_patch=plan.inferred)
+                    new_manifest = save(project, blocks, lambda dataset_sha256: Manifest(digest, dataset_sha256, graphs, derived.derivation),
+                                        context, sum(graphs.values()), blocks.copy)
             except BaseException:
                 if plan is not None:
                     plan.discard()

@@ -20,7 +20,7 @@ from .build import ensure_built, serialise_nquads
 from .export import selected_graphs, serialise
 from .project import Project
 from .querying import load_dataset
-from .store import dataset_path, write_atomically
+from .store import dataset_bytes, write_atomically
 
 
 def file_stem(graph: URIRef) -> str:
@@ -33,7 +33,7 @@ def file_stem(graph: URIRef) -> str:
 
 def write_bundle(project: Project, directory: Path) -> dict:
     ensure_built(project)
-    graphs = selected_graphs(load_dataset(dataset_path(project)), "all")
+    graphs = selected_graphs(load_dataset(dataset_bytes(project)), "all")
     files: dict[str, bytes] = {
         "dataset.nq": serialise_nquads(graphs),
         "dataset.trig": serialise(graphs, "trig"),

@@ -15,7 +15,7 @@ from .errors import ExportError, Problem
 from .network import offline
 from .project import Project
 from .querying import load_dataset
-from .store import dataset_path
+from .store import dataset_bytes
 
 FORMATS = ("svg", "png", "dot")
 _PREFIXES = "PREFIX kg: <https://w3id.org/kg/ontology#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
@@ -89,5 +89,5 @@ def render(dot: str, form: str) -> bytes:
 def citation_graph(project: Project, form: str) -> bytes:
     ensure_built(project)
     with offline():
-        dot = citation_dot(load_dataset(dataset_path(project)))
+        dot = citation_dot(load_dataset(dataset_bytes(project)))
     return render(dot, form)

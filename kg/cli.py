@@ -187,10 +187,10 @@ def query(context: click.Context, name: str, params: tuple[str, ...], form: str,
     if explain:
         from .explain import Explainer, render as render_explanations
         from .querying import find_query, load_dataset
-        from .store import dataset_path
+        from .store import dataset_bytes
 
         project = _project(context)
-        explainer = Explainer(load_dataset(dataset_path(project)), project.root)
+        explainer = Explainer(load_dataset(dataset_bytes(project)), project.root)
         explanations = explainer.explain(result, find_query(project, name).text)
         click.echo(render_explanations(explanations, explainer, color=sys.stdout.isatty()))
         return

@@ -1,35 +1,30 @@
 """What a build changed in the dataset, graph by graph, and the bytes it need not make again.
 
-build/dataset.nq is written one named graph after another (kg/ntriples.py nquads_chunks), so each
-graph is one block of bytes. Beside it, build/dataset.graphs.json records, for the dataset whose
-digest it names, each graph's block (offset, length) and the digest of its lines
-(article_stage.graph_sha256), plus the digest of the context the dataset was derived and checked
-in (kg's code, the libraries, the shapes, the ontology, the reasoner).
+The dataset is written one named graph after another (kg/ntriples.py nquads_chunks), so each graph is
+one block of bytes. Its layout (build/dataset.json, kg/segments.py) records, for the dataset whose
+digest it names, each graph's block (offset, length), the digest of its lines
+(article_stage.graph_sha256) and of its bytes, plus the digest of the context the dataset was derived
+and checked in (kg's code, the libraries, the shapes, the ontology, the reasoner).
 
 The next build, if the previous dataset is intact and the context is the same, knows without
-reading anything which asserted graphs are unchanged; it copies their blocks instead of sorting
-and encoding their lines again, and reads the old block of a changed graph (and of the inferred
-graph, which has no digest) to tell which lines went and came. That delta is what lets the on-disk
-query store be updated rather than loaded again (kg/query_store_update.py) and the shape checks be
-limited to what an edit touched.
+reading anything which asserted graphs are unchanged; it refers to their blocks in the old segments
+instead of sorting, encoding and writing their lines again, and reads the old block of a changed
+graph (and of the inferred graph, which has no digest of its lines) to tell which lines went and
+came. That delta is what lets the on-disk query store be updated rather than loaded again
+(kg/query_store_update.py) and the shape checks be limited to what an edit touched.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
-import mmap
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from . import vocabulary as V
 from .project import Project
-from .store import Manifest, dataset_intact, dataset_path, write_atomically
+from .segments import Block, Layout, MappedDataset, read_layout, segments_to_copy
+from .store import Manifest, dataset_intact
 
-INDEX_FILE = "dataset.graphs.json"
 INFERRED = str(V.INFERRED_GRAPH)
-_INDEX_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -58,21 +53,18 @@ class DatasetDelta:
 
 
 class PreviousDataset:
-    """The previous build's dataset file, held open (a build renames its new dataset over the path, and
-    the open file stays readable), with its index. Use as a context manager."""
+    """The previous build's dataset, its segments mapped (a build removes segments only once its own
+    are saved, and a mapping stays readable), with its layout. Use as a context manager."""
 
-    def __init__(self, descriptor: int, blocks: dict[str, tuple[int, int, str | None]], context_sha256: str, line_count: int) -> None:
-        self._descriptor = descriptor
-        self._mapped: mmap.mmap | None = None
-        self.blocks = blocks  # graph -> (offset, length, digest hex or None)
-        self.context_sha256 = context_sha256
-        self.line_count = line_count
+    def __init__(self, mapped: MappedDataset, layout: Layout, copy: frozenset[str] = frozenset()) -> None:
+        self._mapped = mapped
+        self.blocks = {name: (block.offset, block.length, block.lines_sha256) for name, block in layout.graphs.items()}
+        self.block_sha256 = {name: block.sha256 for name, block in layout.graphs.items()}
+        self.context_sha256 = layout.context_sha256
+        self.line_count = layout.lines
+        self.copy = copy  # the segments whose used bytes the next write copies (kg/segments.py segments_to_copy)
 
-    def mapped(self) -> mmap.mmap:
-        """The old file mapped into memory: its blocks are hashed and written from there, with no copy
-        made in Python (about a second of a write at 10,000 articles)."""
-        if self._mapped is None:
-            self._mapped = mmap.mmap(self._descriptor, 0, access=mmap.ACCESS_READ)
+    def mapped(self) -> MappedDataset:
         return self._mapped
 
     def __enter__(self) -> PreviousDataset:
@@ -82,20 +74,11 @@ class PreviousDataset:
         self.close()
 
     def close(self) -> None:
-        if self._mapped is not None:
-            with contextlib.suppress(BufferError):  # a view still held: the mapping goes with it
-                self._mapped.close()
-            self._mapped = None
-        if self._descriptor >= 0:
-            os.close(self._descriptor)
-            self._descriptor = -1
+        self._mapped.close()
 
     def block(self, name: str) -> bytes:
         offset, length, _ = self.blocks[name]
-        data = os.pread(self._descriptor, length, offset)
-        if len(data) != length:
-            raise OSError(f"the previous dataset is shorter than its index says ({name})")
-        return data
+        return self._mapped[offset:offset + length]
 
     def unchanged(self, name: str, digest: bytes | None) -> bool:
         """Whether graph `name` has exactly the lines whose digest is `digest` in the previous dataset."""
@@ -142,34 +125,24 @@ def context_digest(project: Project, reasoner: str, ontology_digest: bytes) -> s
 
 
 def open_previous(project: Project, manifest: Manifest | None) -> PreviousDataset | None:
-    """The previous build's dataset and index, if both are there, agree and the dataset is intact."""
+    """The previous build's dataset and layout, if the layout is the manifest's and the dataset intact."""
     if manifest is None:
         return None
-    try:
-        index = json.loads((project.build / INDEX_FILE).read_text(encoding="utf-8"))
-        if index.get("format") != _INDEX_FORMAT or index.get("dataset_sha256") != manifest.dataset_sha256:
-            return None
-        blocks = {name: (int(offset), int(length), digest) for name, (offset, length, digest) in index["graphs"].items()}
-        context, line_count = str(index["context_sha256"]), int(index["lines"])
-    except (OSError, ValueError, KeyError, TypeError):
+    layout = read_layout(project.build)
+    if layout is None or layout.dataset_sha256 != manifest.dataset_sha256 or not dataset_intact(project, manifest):
         return None
     try:
-        descriptor = os.open(dataset_path(project), os.O_RDONLY)
+        mapped = MappedDataset(project.build, layout)
     except OSError:
         return None
-    previous = PreviousDataset(descriptor, blocks, context, line_count)
-    # the file opened must be the one the manifest describes: hashed, or known by its identity
-    if not dataset_intact(project, manifest) or os.fstat(descriptor).st_ino != os.stat(dataset_path(project)).st_ino:
-        previous.close()
-        return None
-    return previous
+    return PreviousDataset(mapped, layout, segments_to_copy(project.build, layout))
 
 
-class IndexedChunks:
-    """The dataset's N-Quads, a graph at a time, recording each graph's block for the index. An asserted
-    graph unchanged since `previous` is copied from its old block rather than made again; given
+class DatasetBlocks:
+    """The dataset's N-Quads, a graph at a time, as kg/segments.py write_dataset takes them. An asserted
+    graph unchanged since `previous` is referred to in the old segments rather than made again; given
     `inferred_patch`, the inferred graph is its old block with the patch's lines taken out and put in.
-    `names`: every graph, if `lines` does not hold them all (the unchanged ones are then copied)."""
+    `names`: every graph, if `lines` does not hold them all (the unchanged ones are then referred to)."""
 
     def __init__(self, lines: dict[str, set[str]], digests: dict[str, bytes], previous: PreviousDataset | None = None,
                  same_context: bool = False, names: list[str] | None = None, inferred_patch: GraphDelta | None = None) -> None:
@@ -178,26 +151,25 @@ class IndexedChunks:
         self.previous = previous if same_context else None
         self.names = sorted(lines if names is None else names)
         self.inferred_patch = inferred_patch if self.previous is not None else None
-        self.blocks: dict[str, tuple[int, int, str | None]] = {}
 
-    def __iter__(self) -> Iterator[bytes | memoryview]:
-        offset = 0
+    @property
+    def copy(self) -> frozenset[str]:
+        return self.previous.copy if self.previous is not None else frozenset()
+
+    def __iter__(self) -> Iterator[Block]:
         for name in self.names:
             digest = self.digests.get(name)
+            lines_sha256 = digest.hex() if digest is not None else None
             if self.previous is not None and self.previous.unchanged(name, digest):
                 start, length, _ = self.previous.blocks[name]
-                pieces = [memoryview(self.previous.mapped())[start:start + length]]
+                yield Block(name, list(self.previous.mapped().spans(start, start + length)), lines_sha256, self.previous.block_sha256[name])
             elif name == INFERRED and self.inferred_patch is not None:
-                pieces = self._patched(name)
+                yield Block(name, self._patched(name), lines_sha256)
             else:
                 suffix = f" <{name}> .\n"
-                pieces = ["".join(sorted(line + suffix for line in self.lines[name])).encode("utf-8")]
-            length = sum(len(piece) for piece in pieces)
-            self.blocks[name] = (offset, length, digest.hex() if digest is not None else None)
-            offset += length
-            yield from pieces
+                yield Block(name, ["".join(sorted(line + suffix for line in self.lines[name])).encode("utf-8")], lines_sha256)
 
-    def _patched(self, name: str) -> list[bytes | memoryview]:
+    def _patched(self, name: str) -> list:
         if name not in self.previous.blocks:
             return [patched_block(b"", name, self.inferred_patch)]
         start, length, _ = self.previous.blocks[name]
@@ -205,11 +177,6 @@ class IndexedChunks:
         if pieces is None:  # kg/incremental_build.py checked that it fits before planning the write
             raise ValueError(f"the delta of {name} does not fit the previous dataset")
         return pieces
-
-    def save_index(self, project: Project, dataset_sha256: str, context_sha256: str, line_count: int) -> None:
-        index = {"format": _INDEX_FORMAT, "dataset_sha256": dataset_sha256, "context_sha256": context_sha256, "lines": line_count,
-                 "graphs": {name: list(block) for name, block in sorted(self.blocks.items())}}
-        write_atomically(project.build / INDEX_FILE, json.dumps(index, separators=(",", ":")).encode())
 
 
 def patched_block(old_block: bytes, name: str, delta: GraphDelta) -> bytes:
@@ -223,8 +190,8 @@ def patched_block(old_block: bytes, name: str, delta: GraphDelta) -> bytes:
 
 
 def patched_pieces(data, start: int, end: int, name: str, delta: GraphDelta) -> list[bytes | memoryview] | None:
-    """patched_block of the block data[start:end] (bytes or an mmap of sorted lines), as the pieces to
-    write in order: views of the old lines between the edits, and the added lines. Each edit is placed
+    """patched_block of the block data[start:end] (a MappedDataset, bytes or an mmap of sorted lines), as
+    the pieces to write in order: the old lines between the edits (spans or views), and the added lines. Each edit is placed
     by a binary search over the lines, so the work grows with the delta, not the block; None if a
     removed line is not in the block or an added one already is."""
     suffix = f" <{name}> .\n".encode()
@@ -235,20 +202,24 @@ def patched_pieces(data, start: int, end: int, name: str, delta: GraphDelta) -> 
             return None  # a removed line the block does not hold, or an added one it does
     # at one position, the added lines (which sort before the line there) go first, in order
     edits.sort()
-    view = memoryview(data)
-    pieces: list[bytes | memoryview] = []
+    pieces: list = []
     cursor = start
     for position, removal, line in edits:
         if position > cursor:
-            pieces.append(view[cursor:position])
+            pieces += _views(data, cursor, position)
         if removal:
             cursor = position + len(line)
         else:
             pieces.append(line)
             cursor = position
     if end > cursor:
-        pieces.append(view[cursor:end])
+        pieces += _views(data, cursor, end)
     return pieces
+
+
+def _views(data, start: int, end: int) -> list:
+    """data[start:end] without a copy: spans of a MappedDataset's segments, or a view of bytes or an mmap."""
+    return data.spans(start, end) if isinstance(data, MappedDataset) else [memoryview(data)[start:end]]
 
 
 def _line_at_or_after(data, start: int, end: int, line: bytes) -> int:
@@ -265,10 +236,3 @@ def _line_at_or_after(data, start: int, end: int, line: bytes) -> int:
         else:
             high = begin
     return low
-
-
-def remove_index(project: Project) -> None:
-    """Before a new dataset is written: an index must never describe a dataset it was not made for."""
-    with contextlib.suppress(FileNotFoundError):
-        (project.build / INDEX_FILE).unlink()
-

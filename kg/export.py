@@ -14,7 +14,7 @@ from .errors import ExportError, Problem
 from .network import offline
 from .project import Project
 from .querying import load_dataset
-from .store import dataset_path, write_atomically
+from .store import dataset_bytes, write_atomically
 
 FORMATS = {
     # name: (rdflib plugin, keeps named graphs)
@@ -180,7 +180,7 @@ def export(project: Project, form: str, selection: str = "all") -> bytes:
         raise ExportError(Problem("--format", None, None, f"unknown export format '{form}'", f"use one of: {', '.join(FORMATS)}", "usage"))
     ensure_built(project)
     with offline():
-        dataset = load_dataset(dataset_path(project))
+        dataset = load_dataset(dataset_bytes(project))
         return serialise(selected_graphs(dataset, selection), form)
 
 

@@ -20,7 +20,7 @@ from .export import selected_graphs
 from .http import StoreClient
 from .project import Project
 from .querying import load_dataset
-from .store import dataset_path
+from .store import dataset_bytes
 from .stores import Endpoints
 
 METHODS = ("auto", "gsp", "update")
@@ -128,7 +128,7 @@ def _insert_data(graph: str, triples: list[tuple]) -> str:
 
 def graphs_to_load(project: Project) -> dict[URIRef, Graph]:
     ensure_built(project)
-    return selected_graphs(load_dataset(dataset_path(project)), "all")
+    return selected_graphs(load_dataset(dataset_bytes(project)), "all")
 
 
 def load(graphs: dict[URIRef, Graph], endpoints: Endpoints, client: StoreClient, method: str = "auto",

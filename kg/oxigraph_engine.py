@@ -2,7 +2,7 @@
 
 pyoxigraph is an embedded SPARQL store in Rust. A tiny dataset (up to 256 KiB) is loaded into memory
 for each query: that is faster than an on-disk store opens. The first query after a build of a
-larger one (the five seeds: 2.5 MB) loads build/dataset.nq into an on-disk store beside it,
+larger one (the five seeds: 2.5 MB) loads the built dataset (kg/segments.py) into an on-disk store beside it,
 build/oxigraph-v2-<digest>/ (named by the manifest's dataset_sha256, so a store of an older build is never used; built in a
 temporary directory and renamed, under the build lock); later queries open that store read-only.
 Either way the cold path, this module included, imports neither rdflib nor yaml.
@@ -23,7 +23,6 @@ FROM query is an error here, to be run with --engine rdflib.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from .queries import SavedQuery, Value, find_query, parameter_values
 from .results import QueryResult
 from .sparql_text import network_clauses, where_block_start
 from .streams import ChunkStream
-from .store import build_lock, dataset_path, is_current, oxigraph_store_path, read_manifest
+from .store import build_lock, is_current, oxigraph_store_path, read_manifest
 
 _IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|\\^`]')
 _SYNTAX_ERROR = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
@@ -69,7 +68,7 @@ def open_store(project: Project, on_build=None, allow_network: bool = False):
 
             ensure_built(project, on_build, allow_network)
             continue
-        small = _in_memory(project, manifest.dataset_sha256)
+        small = _in_memory(project, manifest)
         if small is not None:
             return small
         path = oxigraph_store_path(project, manifest)
@@ -82,17 +81,16 @@ def open_store(project: Project, on_build=None, allow_network: bool = False):
                              "run the query again when 'kg build' has finished", "query"))
 
 
-def _in_memory(project: Project, dataset_sha256: str):
+def _in_memory(project: Project, manifest):
     """An in-memory store of the dataset if it is small and still the one the manifest describes, else None."""
+    if manifest.dataset_length > IN_MEMORY_UP_TO:
+        return None
     import pyoxigraph
 
-    try:
-        if os.stat(dataset_path(project)).st_size > IN_MEMORY_UP_TO:
-            return None
-        data = dataset_path(project).read_bytes()
-    except OSError:
-        return None
-    if hashlib.sha256(data).hexdigest() != dataset_sha256:
+    from .segments import dataset_bytes
+
+    data = dataset_bytes(project.build, manifest.dataset_sha256)  # None if a build changed it meanwhile
+    if data is None:
         return None
     store = pyoxigraph.Store()
     # lenient (no IRI re-validation): kg wrote and checked every term, and the digest says this is that file
@@ -100,12 +98,12 @@ def _in_memory(project: Project, dataset_sha256: str):
     return store
 
 
-def load_store(path: Path):
-    """An in-memory store of an N-Quads file, laid out as `kg query` reads it (for tests and comparisons)."""
+def load_store(source: bytes | Path):
+    """An in-memory store of N-Quads (bytes or a file), laid out as `kg query` reads it (for tests and comparisons)."""
     import pyoxigraph
 
     store = pyoxigraph.Store()
-    _fill(store, Path(path).read_bytes())
+    _fill(store, source if isinstance(source, bytes) else Path(source).read_bytes())
     return store
 
 
@@ -143,8 +141,10 @@ def _create_store(project: Project, dataset_sha256: str, path: Path) -> bool:
     with build_lock(project):
         if path.is_dir():
             return True
-        data = dataset_path(project).read_bytes()
-        if hashlib.sha256(data).hexdigest() != dataset_sha256:
+        from .segments import dataset_bytes
+
+        data = dataset_bytes(project.build, dataset_sha256)
+        if data is None:
             return False
         for old in list(project.build.glob("oxigraph-*")) + list(project.build.glob(".oxigraph-*.partial")):
             shutil.rmtree(old, ignore_errors=True)  # stores of older builds, and ones a killed query left

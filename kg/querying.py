@@ -16,14 +16,18 @@ from .network import offline, refused
 from .project import Project
 from .queries import SavedQuery, bindings, find_query, saved_queries  # noqa: F401  (saved queries are found there)
 from .results import QueryResult
-from .store import dataset_path
+from .store import dataset_bytes
 
 
-def load_dataset(path: Path) -> Dataset:
+def load_dataset(source: bytes | Path) -> Dataset:
+    """An rdflib dataset of N-Quads: the built dataset's bytes (store.dataset_bytes) or a file."""
     dataset = Dataset(default_union=True)
     for prefix, namespace in V.PREFIXES.items():
         dataset.bind(prefix, namespace)
-    dataset.parse(path, format="nquads")
+    if isinstance(source, bytes):
+        dataset.parse(data=source, format="nquads")
+    else:
+        dataset.parse(source, format="nquads")
     return dataset
 
 
@@ -63,4 +67,4 @@ def run_saved_query(project: Project, name: str, given: dict[str, str], on_build
     query = find_query(project, name)
     bindings(query, given)  # check parameters before paying for a build
     ensure_built(project, on_build, allow_network)
-    return execute(load_dataset(dataset_path(project)), query, given, timeout, allow_network)
+    return execute(load_dataset(dataset_bytes(project)), query, given, timeout, allow_network)

@@ -38,7 +38,7 @@ from .network import offline
 from .project import Project
 from .querying import execute, load_dataset, saved_queries
 from .results import short
-from .store import dataset_path, write_atomically
+from .store import dataset_bytes, write_atomically
 
 KG, OA, SKOS = V.KG, V.OA, V.SKOS
 MARKER = ".kg-site"
@@ -782,7 +782,7 @@ def write_site(project: Project, target: Path, allow_network: bool = False) -> S
     check_target(Path(os.path.abspath(target)))  # fail before paying for a build
     ensure_built(project, allow_network=allow_network)
     with offline(allow_network):
-        files = render_site(project, load_dataset(dataset_path(project)), allow_network)
+        files = render_site(project, load_dataset(dataset_bytes(project)), allow_network)
     write_tree(target, files)
     return SiteResult(Path(os.path.abspath(target)), sum(1 for name in files if name.endswith(".html")), len(files))
 

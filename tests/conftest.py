@@ -29,6 +29,35 @@ def load_generator():
     return module
 
 
+def built_dataset(where) -> bytes:
+    """The built dataset's N-Quads (kg/segments.py) of a project or of a project directory."""
+    from kg.segments import dataset_bytes
+
+    data = dataset_bytes(_build_dir(where))
+    assert data is not None, f"no built dataset in {where}"
+    return data
+
+
+def _build_dir(where) -> Path:
+    return where.build if hasattr(where, "build") else Path(where) / "build"
+
+
+def dataset_files(where) -> list[Path]:
+    """The built dataset's layout file and segment files (kg/segments.py)."""
+    from kg.segments import LAYOUT_FILE, SEGMENT_DIR, read_layout
+
+    build_dir = _build_dir(where)
+    return [build_dir / LAYOUT_FILE] + [build_dir / SEGMENT_DIR / name for name in read_layout(build_dir).segments()]
+
+
+def rewrite_dataset(where, edit) -> None:
+    """Change the built dataset's bytes where they lie, as damage would: `edit(bytes) -> bytes` of its
+    one segment (a build from scratch writes one)."""
+    layout_file, *segments = dataset_files(where)
+    assert len(segments) == 1, segments
+    segments[0].write_bytes(edit(segments[0].read_bytes()))
+
+
 def copy_project(target: Path, seeds: Path | None = None) -> Path:
     """A project directory with the repository's ontology and queries and the given seeds."""
     shutil.copytree(seeds or REPO / "seeds", target / "seeds")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import copy_project, load_generator
+from conftest import built_dataset, copy_project, load_generator
 from kg import article_stage
 from kg.build import build, derivation_digest, read_project
 from kg.errors import AnnotationError
@@ -26,7 +26,7 @@ def test_a_build_fills_the_cache_and_a_rebuild_reads_it(seeds, monkeypatch):
     project = open_project(seeds)
     build(project)
     assert len(_entries(seeds)) == 5
-    first = (seeds / "build" / "dataset.nq").read_bytes()
+    first = built_dataset(seeds)
     calls = []
     real = article_stage.process_article
     monkeypatch.setattr(article_stage, "process_article", lambda *args: calls.append(args) or real(*args))
@@ -39,7 +39,7 @@ def test_a_build_fills_the_cache_and_a_rebuild_reads_it(seeds, monkeypatch):
     calls.clear()
     build(project)
     assert [Path(args[0]).name for args in calls] == [target.name]
-    assert (seeds / "build" / "dataset.nq").read_bytes() == first
+    assert built_dataset(seeds) == first
     assert len(_entries(seeds)) == 5  # the entry of the old bytes is gone
 
 
@@ -135,11 +135,11 @@ def _fresh_build(seeds_dir: Path, target: Path) -> tuple[bytes, bytes]:
     """The dataset and manifest a build from scratch makes of the same seeds."""
     root = copy_project(target, seeds_dir)
     build(open_project(root))
-    return (root / "build" / "dataset.nq").read_bytes(), (root / "build" / "manifest.json").read_bytes()
+    return built_dataset(root), (root / "build" / "manifest.json").read_bytes()
 
 
 def _built(root: Path) -> tuple[bytes, bytes]:
-    return (root / "build" / "dataset.nq").read_bytes(), (root / "build" / "manifest.json").read_bytes()
+    return built_dataset(root), (root / "build" / "manifest.json").read_bytes()
 
 
 def _reasoned(result) -> bool:

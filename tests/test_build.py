@@ -13,11 +13,13 @@ from kg.build import build
 from kg.errors import AnnotationError, InconsistencyError, ProjectError
 from kg.project import open_project
 from kg.querying import load_dataset
-from kg.store import SEEN_FILE, dataset_path, inputs_digest, is_current, read_manifest
+from kg.segments import LAYOUT_FILE
+from kg.store import SEEN_FILE, inputs_digest, is_current, read_manifest
+from conftest import built_dataset, dataset_files, rewrite_dataset
 
 
 def graphs_of(project):
-    dataset = load_dataset(dataset_path(open_project(project)))
+    dataset = load_dataset(built_dataset(open_project(project)))
     return {g.identifier: g for g in dataset.graphs() if len(g)}
 
 
@@ -43,7 +45,7 @@ def test_inferred_triples_are_kept_apart_and_are_valid_rdf(seeds_project):
 
 
 def test_every_statement_and_statistic_is_traceable_to_a_span(seeds_project):
-    dataset = load_dataset(dataset_path(open_project(seeds_project)))
+    dataset = load_dataset(built_dataset(open_project(seeds_project)))
     untraced = dataset.query("""
         PREFIX kg: <https://w3id.org/kg/ontology#>
         PREFIX oa: <http://www.w3.org/ns/oa#>
@@ -56,7 +58,7 @@ def test_every_statement_and_statistic_is_traceable_to_a_span(seeds_project):
 
 
 def test_anchor_offsets_point_at_the_exact_text_in_the_verbatim_file(seeds_project):
-    dataset = load_dataset(dataset_path(open_project(seeds_project)))
+    dataset = load_dataset(built_dataset(open_project(seeds_project)))
     rows = dataset.query("""
         PREFIX kg: <https://w3id.org/kg/ontology#>
         PREFIX oa: <http://www.w3.org/ns/oa#>
@@ -78,10 +80,10 @@ def test_anchor_offsets_point_at_the_exact_text_in_the_verbatim_file(seeds_proje
 
 def test_second_build_with_unchanged_inputs_does_no_work(mini_project):
     project = open_project(mini_project)
-    before = os.stat(dataset_path(project)).st_mtime_ns
+    before = [os.stat(path).st_mtime_ns for path in dataset_files(project)]
     result = build(project)
     assert result.rebuilt is False
-    assert os.stat(dataset_path(project)).st_mtime_ns == before
+    assert [os.stat(path).st_mtime_ns for path in dataset_files(project)] == before
 
 
 def test_changed_input_rebuilds(mini_copy):
@@ -103,30 +105,27 @@ def test_inconsistency_fails_with_the_offending_annotation_line(mini_copy):
         build(project)
     messages = [str(p) for p in raised.value.problems]
     assert any(m.startswith("seeds/registry.yaml:") and "ana-ruiz" in m for m in messages)
-    assert not dataset_path(project).exists()
+    assert not (project.build / LAYOUT_FILE).exists()
 
 
 def test_failed_build_keeps_the_previous_good_build(mini_copy):
     project = open_project(mini_copy)
     build(project)
-    good = dataset_path(project).read_bytes()
+    good = built_dataset(project)
     note = mini_copy / "seeds" / "note.yaml"
     note.write_text(note.read_text(encoding="utf-8").replace("speaker: lee-park", "speaker: nobody", 1), encoding="utf-8")
     with pytest.raises(Exception):
         build(project)
-    assert dataset_path(project).read_bytes() == good
+    assert built_dataset(project) == good
 
 
 def test_a_dataset_changed_in_place_is_not_current_even_at_the_same_size(mini_copy):
-    # is_current skips hashing the dataset when the file is the one it hashed (inode, size, mtime);
-    # any write to it changes that, and then the digest decides.
+    # is_current skips hashing the dataset when its files are the ones it hashed (inode, size, mtime);
+    # any write to them changes that, and then the digests decide.
     project = open_project(mini_copy)
     build(project)
     assert is_current(project)
-    dataset = dataset_path(project)
-    data = bytearray(dataset.read_bytes())
-    data[-2] = ord("X") if data[-2] != ord("X") else ord("Y")
-    dataset.write_bytes(bytes(data))
+    rewrite_dataset(project, lambda data: data[:-2] + (b"X" if data[-2:-1] != b"X" else b"Y") + data[-1:])
     assert not is_current(project)
     assert build(project).rebuilt
     assert is_current(project)
@@ -139,13 +138,20 @@ def test_the_manifest_describes_the_dataset_written_in_chunks(mini_project):
 
     project = open_project(mini_project)
     manifest = read_manifest(project)
-    data = dataset_path(project).read_bytes()
-    assert manifest.dataset_sha256 == hashlib.sha256(data).hexdigest()
-    graphs = {}
+    data = built_dataset(project)
+    graphs, blocks = {}, {}
     for line in data.decode("utf-8").split(" .\n")[:-1]:
         name = line.rsplit(" ", 1)[1][1:-1]
         graphs[name] = graphs.get(name, 0) + 1
+        blocks[name] = blocks.get(name, "") + line + " .\n"
     assert manifest.graphs == graphs
+    assert list(blocks) == sorted(blocks)  # one block of lines per graph, in order
+    # the dataset's digest: of each graph's name, block length and block SHA-256, in order
+    expected = hashlib.sha256(b"kg-dataset-2\n")
+    for name, block in blocks.items():
+        encoded = block.encode("utf-8")
+        expected.update(f"{name}\0{len(encoded)}\0{hashlib.sha256(encoded).hexdigest()}\n".encode())
+    assert manifest.dataset_sha256 == expected.hexdigest()
 
 
 def test_a_write_that_fails_midway_leaves_the_old_file_and_no_temporary(tmp_path):
@@ -173,13 +179,12 @@ def test_an_edit_that_changes_no_triple_keeps_the_dataset_without_reasoning_agai
     project = open_project(mini_copy)
     first = build(project)
     assert _reasoned(first)
-    before = os.stat(dataset_path(project))
+    before = [(os.stat(path).st_ino, os.stat(path).st_mtime_ns) for path in dataset_files(project)]
     note = mini_copy / "seeds" / "note.yaml"
     note.write_text(note.read_text(encoding="utf-8") + "# a comment changes the file, not one triple\n", encoding="utf-8")
     result = build(project)
     assert result.rebuilt and not _reasoned(result)
-    after = os.stat(dataset_path(project))
-    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert [(os.stat(path).st_ino, os.stat(path).st_mtime_ns) for path in dataset_files(project)] == before
     assert result.manifest.dataset_sha256 == first.manifest.dataset_sha256 and result.manifest.graphs == first.manifest.graphs
     assert result.manifest.inputs_sha256 != first.manifest.inputs_sha256 and is_current(project)
     assert build(project).rebuilt is False
@@ -201,13 +206,12 @@ def test_an_edit_that_changes_a_triple_or_a_shape_is_reasoned_and_checked_again(
 def test_a_damaged_dataset_is_rebuilt_even_when_no_triple_changed(mini_copy):
     project = open_project(mini_copy)
     first = build(project)
-    dataset = dataset_path(project)
-    good = dataset.read_bytes()
-    dataset.write_bytes(good.replace(b"Lee Park", b"Lee Pork"))
+    good = built_dataset(project)
+    rewrite_dataset(project, lambda data: data.replace(b"Lee Park", b"Lee Pork"))
     note = mini_copy / "seeds" / "note.yaml"
     note.write_text(note.read_text(encoding="utf-8") + "# comment\n", encoding="utf-8")
     result = build(project)
-    assert _reasoned(result) and dataset.read_bytes() == good and result.manifest.dataset_sha256 == first.manifest.dataset_sha256
+    assert _reasoned(result) and built_dataset(project) == good and result.manifest.dataset_sha256 == first.manifest.dataset_sha256
 
 
 def _fresh(seeds_dir, target):
@@ -216,11 +220,11 @@ def _fresh(seeds_dir, target):
 
     root = copy_project(target, seeds_dir)
     build(open_project(root))
-    return (root / "build" / "dataset.nq").read_bytes(), (root / "build" / "manifest.json").read_bytes()
+    return built_dataset(root), (root / "build" / "manifest.json").read_bytes()
 
 
 def _built(root):
-    return (root / "build" / "dataset.nq").read_bytes(), (root / "build" / "manifest.json").read_bytes()
+    return built_dataset(root), (root / "build" / "manifest.json").read_bytes()
 
 
 def test_a_triple_changed_after_a_no_change_edit_is_built_as_from_scratch(mini_copy, tmp_path):
@@ -269,7 +273,7 @@ def test_the_inputs_digest_is_of_every_input_name_and_its_bytes(mini_copy):
     names = ["seeds/.draft.yaml", "seeds/a.txt", "seeds/note.txt", "seeds/note.yaml", "seeds/registry.yaml"]
     names += sorted(f"ontology/{p.name}" for p in (root / "ontology").glob("*.ttl"))
     names += sorted(f"ontology/shapes/{p.name}" for p in (root / "ontology" / "shapes").glob("*.ttl"))
-    expected = hashlib.sha256(b"kg-build-1\n")
+    expected = hashlib.sha256(b"kg-build-2\n")
     for name in names:
         expected.update(name.encode() + b"\0" + hashlib.sha256((root / name).read_bytes()).digest())
     assert inputs_digest(open_project(mini_copy)) == expected.hexdigest()
@@ -281,15 +285,12 @@ def test_a_copied_build_is_hashed_once_and_a_damaged_one_never_passes(mini_proje
     copy = tmp_path / "copy"
     shutil.copytree(mini_project, copy)  # new inodes: the recorded identity no longer fits
     project = open_project(copy)
-    dataset = dataset_path(project)
     assert is_current(project)
     seen = json.loads((copy / "build" / SEEN_FILE).read_text(encoding="utf-8"))
-    assert seen["identity"][0] == dataset.stat().st_ino
+    assert [identity[0] for identity in seen["identities"].values()] == [path.stat().st_ino for path in dataset_files(project)]
     damaged = tmp_path / "damaged"
     shutil.copytree(mini_project, damaged)
-    data = bytearray(dataset_path(open_project(damaged)).read_bytes())
-    data[-2] = ord("X") if data[-2] != ord("X") else ord("Y")
-    dataset_path(open_project(damaged)).write_bytes(bytes(data))
+    rewrite_dataset(damaged, lambda data: data[:-2] + (b"X" if data[-2:-1] != b"X" else b"Y") + data[-1:])
     assert not is_current(open_project(damaged)) and not is_current(open_project(damaged))
 
 

@@ -76,7 +76,7 @@ def test_query_formats(mini_project, form):
 
 def test_query_builds_a_fresh_project_first(mini_copy):
     result = kg(mini_copy, "query", "governors-who-declined")
-    assert result.exit_code == 0 and (mini_copy / "build" / "dataset.nq").exists()
+    assert result.exit_code == 0 and (mini_copy / "build" / "dataset.json").exists()
 
 
 def test_unknown_query_and_bad_parameter_are_usage_errors(mini_project):

@@ -23,7 +23,8 @@ from kg.queries import find_query, saved_queries
 from kg.querying import execute, load_dataset
 from kg.results import render
 from kg.sparql_text import network_clauses, unescape, where_block_start
-from kg.store import dataset_path, oxigraph_store_path, read_manifest
+from kg.store import oxigraph_store_path, read_manifest
+from conftest import rewrite_dataset, built_dataset
 
 HEAVY = ("rdflib", "owlrl", "pyshacl", "yaml")
 FORMATS = ("table", "csv", "tsv", "json")
@@ -87,7 +88,7 @@ def test_every_saved_query_has_an_order_by():
 
 def test_both_engines_print_the_same_bytes_for_every_query_and_format(seeds_copy):
     project = open_project(seeds_copy)
-    dataset = load_dataset(dataset_path(project))  # what `--engine rdflib` runs on, loaded once
+    dataset = load_dataset(built_dataset(project))  # what `--engine rdflib` runs on, loaded once
     cases = [(query.name, ()) for query in saved_queries(project)] + PARAMETER_CASES
     for name, params in cases:
         expected = execute(dataset, find_query(project, name), dict(p.split("=", 1) for p in params))
@@ -128,12 +129,11 @@ def test_a_small_dataset_is_queried_from_memory_without_a_store_on_disk(mini_cop
 
 def test_a_small_dataset_changed_in_place_is_rebuilt_not_queried(mini_copy, in_memory):
     assert kg(mini_copy, "build").exit_code == 0
-    dataset = mini_copy / "build" / "dataset.nq"
-    data = dataset.read_bytes()
-    dataset.write_bytes(data.replace(b"Lee Park", b"Lee Pork"))
+    data = built_dataset(mini_copy)
+    rewrite_dataset(mini_copy, lambda old: old.replace(b"Lee Park", b"Lee Pork"))
     result = kg(mini_copy, "query", "aliases", "--format", "csv")
     assert result.exit_code == 0 and "Lee Park" in result.output and "Lee Pork" not in result.output
-    assert dataset.read_bytes() == data
+    assert built_dataset(mini_copy) == data
 
 
 def test_store_is_named_by_the_dataset_and_replaced_after_a_rebuild(mini_copy, on_disk):
@@ -316,7 +316,7 @@ def test_each_triple_counts_once_however_many_graphs_hold_it(mini_copy, monkeypa
         "#+ name: every-triple\n#+ summary: Every triple of the default graph, repeats included.\n\n"
         "SELECT ?s ?p ?o WHERE { ?s ?p ?o }\n", encoding="utf-8")
     assert kg(mini_copy, "build").exit_code == 0
-    quads = dataset_path(open_project(mini_copy)).read_text(encoding="utf-8").split(" .\n")[:-1]
+    quads = built_dataset(open_project(mini_copy)).decode("utf-8").split(" .\n")[:-1]
     triples = {quad.rsplit(" ", 1)[0] for quad in quads}
     assert len(triples) < len(quads)  # some triple is held by more than one graph
     rows = {}
@@ -337,7 +337,7 @@ def test_each_triple_counts_once_however_many_graphs_hold_it(mini_copy, monkeypa
 def test_the_default_graph_is_cut_from_the_quads_a_chunk_of_whole_lines_at_a_time(seeds_project):
     from kg.oxigraph_engine import _without_graph_names
 
-    data = dataset_path(open_project(seeds_project)).read_bytes()
+    data = built_dataset(open_project(seeds_project))
     whole = b"".join(line.rsplit(b" ", 2)[0] + b" .\n" for line in data.splitlines())
     for chunk_size in (97, 4096, 1 << 24):
         chunks = list(_without_graph_names(data, chunk_size))

@@ -1,15 +1,17 @@
 """The previous dataset as a base for the next build: unchanged graphs copied, changed ones diffed."""
 from __future__ import annotations
 
+import hashlib
 import json
 
-from conftest import copy_project
+from conftest import built_dataset, copy_project, dataset_files, rewrite_dataset
 
 from kg import vocabulary as V
 from kg.build import build
-from kg.dataset_delta import INDEX_FILE, open_previous
+from kg.dataset_delta import open_previous
 from kg.project import open_project
-from kg.store import dataset_path, read_manifest
+from kg.segments import LAYOUT_FILE, SEGMENT_DIR, read_layout
+from kg.store import read_manifest
 
 ARTICLE = "seeds/000_7212ea618852743f.yaml"
 ARTICLE_GRAPH = str(V.article_graph("aclu-ma-2011-06-07"))  # the id that file declares
@@ -31,16 +33,22 @@ def _graph_lines(data: bytes) -> dict[str, set[str]]:
     return graphs
 
 
-def test_the_index_names_each_graphs_block_of_the_dataset(seeds_project):
+def test_the_layout_names_each_graphs_block_of_the_dataset(seeds_project):
     project = open_project(seeds_project)
-    index = json.loads((project.build / INDEX_FILE).read_text(encoding="utf-8"))
-    data = dataset_path(project).read_bytes()
-    assert index["dataset_sha256"] == read_manifest(project).dataset_sha256
-    assert sum(length for _, length, _ in index["graphs"].values()) == len(data)
-    for name, (offset, length, digest) in index["graphs"].items():
-        block = data[offset:offset + length].decode("utf-8")
-        assert block and all(line.endswith(f" <{name}> .") for line in block.split("\n")[:-1])
-        assert (digest is None) == (name == str(V.INFERRED_GRAPH))
+    layout = read_layout(project.build)
+    data = built_dataset(project)
+    assert layout.dataset_sha256 == read_manifest(project).dataset_sha256
+    assert sum(block.length for block in layout.graphs.values()) == len(data) == layout.length
+    for name, block in layout.graphs.items():
+        text = data[block.offset:block.offset + block.length]
+        assert text and all(line.endswith(f" <{name}> .") for line in text.decode("utf-8").split("\n")[:-1])
+        assert block.sha256 == hashlib.sha256(text).hexdigest()
+        assert (block.lines_sha256 is None) == (name == str(V.INFERRED_GRAPH))
+
+
+def _content(layout) -> tuple:
+    """What a layout says of the dataset itself (its extents say where the bytes lie, which depends on history)."""
+    return layout.dataset_sha256, layout.graphs, layout.context_sha256, layout.lines
 
 
 def test_a_claim_edit_copies_the_unchanged_graphs_and_writes_what_a_fresh_build_writes(tmp_path, monkeypatch):
@@ -49,7 +57,8 @@ def test_a_claim_edit_copies_the_unchanged_graphs_and_writes_what_a_fresh_build_
     root = copy_project(tmp_path / "edited")
     project = open_project(root)
     build(project)
-    old = _graph_lines(dataset_path(project).read_bytes())
+    old = _graph_lines(built_dataset(project))
+    old_segments = {path.name for path in dataset_files(project)[1:]}
     _reword(root)
     copied = set()
     real_unchanged = dataset_delta.PreviousDataset.unchanged
@@ -63,15 +72,20 @@ def test_a_claim_edit_copies_the_unchanged_graphs_and_writes_what_a_fresh_build_
     monkeypatch.setattr(dataset_delta.PreviousDataset, "unchanged", unchanged)
     result = build(project)
     assert result.rebuilt and "compare with the last build" in result.stages
-    new = _graph_lines(dataset_path(project).read_bytes())
+    new = _graph_lines(built_dataset(project))
     changed = {name for name in set(old) | set(new) if old.get(name) != new.get(name)}
     assert changed == {ARTICLE_GRAPH, str(V.INFERRED_GRAPH)}
     # every graph but the changed ones is known unchanged by its digest alone, and copied as it was
     assert copied == set(new) - changed
+    # and only the changed graphs' blocks were written: the rest is referred to in the old segment
+    layout = read_layout(project.build)
+    written = [path for path in dataset_files(project)[1:] if path.name not in old_segments]
+    assert len(written) == 1 and written[0].stat().st_size == sum(layout.graphs[name].length for name in changed)
     fresh = copy_project(tmp_path / "fresh", root / "seeds")
     build(open_project(fresh))
-    assert dataset_path(project).read_bytes() == dataset_path(open_project(fresh)).read_bytes()
-    assert (root / "build" / INDEX_FILE).read_bytes() == (fresh / "build" / INDEX_FILE).read_bytes()
+    assert built_dataset(project) == built_dataset(open_project(fresh))
+    assert _content(layout) == _content(read_layout(fresh / "build"))
+    assert sorted(path.name for path in (project.build / SEGMENT_DIR).iterdir()) == sorted(path.name for path in dataset_files(project)[1:])
 
 
 def test_the_delta_holds_exactly_the_lines_that_went_and_came(tmp_path):
@@ -80,7 +94,7 @@ def test_the_delta_holds_exactly_the_lines_that_went_and_came(tmp_path):
     root = copy_project(tmp_path / "project")
     project = open_project(root)
     build(project)
-    old = _graph_lines(dataset_path(project).read_bytes())
+    old = _graph_lines(built_dataset(project))
     _reword(root)
     _corpus, lines, origins = read_project(project)
     lines[str(V.INFERRED_GRAPH)], _ = reason_lines(project, lines, origins)
@@ -95,31 +109,31 @@ def test_the_delta_holds_exactly_the_lines_that_went_and_came(tmp_path):
     assert delta.changed_triples() == {line for g in delta.graphs.values() for line in g.removed | g.added}
 
 
-def test_a_previous_dataset_that_does_not_match_its_index_is_not_used(tmp_path):
+def test_a_previous_dataset_that_does_not_match_its_layout_is_not_used(tmp_path):
     root = copy_project(tmp_path / "project")
     project = open_project(root)
     build(project)
     manifest = read_manifest(project)
     with open_previous(project, manifest) as previous:
         assert previous is not None
-    index = project.build / INDEX_FILE
-    good = index.read_text(encoding="utf-8")
-    index.write_text(good.replace(manifest.dataset_sha256, "0" * 64), encoding="utf-8")
+    layout_file = project.build / LAYOUT_FILE
+    good = layout_file.read_text(encoding="utf-8")
+    layout_file.write_text(good.replace(manifest.dataset_sha256, "0" * 64), encoding="utf-8")
     assert open_previous(project, manifest) is None
-    index.write_text("{not json", encoding="utf-8")
+    layout_file.write_text("{not json", encoding="utf-8")
     assert open_previous(project, manifest) is None
-    index.write_text(good, encoding="utf-8")
-    data = dataset_path(project).read_bytes()
-    dataset_path(project).write_bytes(data.replace(b"Patrick", b"Potrick", 1))  # damaged: its digest no longer matches
+    layout_file.write_text(good, encoding="utf-8")
+    data = built_dataset(project)
+    rewrite_dataset(project, lambda old: old.replace(b"Patrick", b"Potrick", 1))  # damaged: a block's digest no longer matches
     assert open_previous(project, manifest) is None
     # and the next build, with a damaged dataset, still writes what a fresh build writes
-    dataset_path(project).write_bytes(data)
+    rewrite_dataset(project, lambda old: data)
     _reword(root)
-    dataset_path(project).write_bytes(data.replace(b"Patrick", b"Potrick", 1))
+    rewrite_dataset(project, lambda old: old.replace(b"Patrick", b"Potrick", 1))
     build(project)
     fresh = copy_project(tmp_path / "fresh", root / "seeds")
     build(open_project(fresh))
-    assert dataset_path(project).read_bytes() == dataset_path(open_project(fresh)).read_bytes()
+    assert built_dataset(project) == built_dataset(open_project(fresh))
 
 
 def test_a_block_is_patched_by_binary_search_exactly_as_a_whole_merge_sorts_it():

@@ -5,7 +5,8 @@ import pytest
 
 from kg.project import open_project
 from kg.querying import execute, load_dataset, saved_queries
-from kg.store import dataset_path
+
+from conftest import built_dataset
 
 
 def test_rdflib_and_pyoxigraph_agree_on_every_saved_query(seeds_project):
@@ -13,8 +14,8 @@ def test_rdflib_and_pyoxigraph_agree_on_every_saved_query(seeds_project):
     from kg import oxigraph_engine
 
     project = open_project(seeds_project)
-    dataset = load_dataset(dataset_path(project))
-    store = oxigraph_engine.load_store(dataset_path(project))
+    dataset = load_dataset(built_dataset(project))
+    store = oxigraph_engine.load_store(built_dataset(project))
     for query in saved_queries(project):
         expected = collections.Counter(execute(dataset, query, {}).rows)
         assert expected, query.name
@@ -27,8 +28,8 @@ def test_parameters_agree_too(seeds_project):
     from kg.querying import find_query
 
     project = open_project(seeds_project)
-    dataset = load_dataset(dataset_path(project))
-    store = oxigraph_engine.load_store(dataset_path(project))
+    dataset = load_dataset(built_dataset(project))
+    store = oxigraph_engine.load_store(built_dataset(project))
     for name, params in (("statements-by", {"speaker": "carol-rose"}), ("mentions-of", {"entity": "ice"}),
                          ("article-evidence", {"document": "afsc-2011-06-07"})):
         query = find_query(project, name)

@@ -6,13 +6,14 @@ from kg.cli import cli
 from kg.explain import Explainer
 from kg.project import open_project
 from kg.querying import execute, find_query, load_dataset
-from kg.store import dataset_path
+
 from kg.vocabulary import KG, KGR
+from conftest import built_dataset
 
 
 @pytest.fixture(scope="module")
 def explainer(seeds_project):
-    return Explainer(load_dataset(dataset_path(open_project(seeds_project))), seeds_project)
+    return Explainer(load_dataset(built_dataset(open_project(seeds_project))), seeds_project)
 
 
 def explain(explainer, seeds_project, name):

@@ -11,15 +11,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import load_generator
+from conftest import built_dataset, load_generator
 from test_incremental_rules import EDITS, _assert_same_store, _edit_and_build
 
 from kg import incremental_build
 from kg.build import build
-from kg.dataset_delta import INDEX_FILE
 from kg.errors import InconsistencyError
 from kg.oxigraph_engine import open_store
 from kg.project import open_project
+from kg.segments import read_layout
 from kg.store import oxigraph_store_path, read_manifest
 
 INCREMENTAL = "reason (rules, incremental)"
@@ -48,9 +48,12 @@ def _copy(built: Path, tmp_path: Path, name: str = "project") -> Path:
     return root
 
 
-def _files(root: Path) -> tuple[bytes, bytes, bytes]:
+def _files(root: Path) -> tuple:
+    """The dataset's bytes, the manifest, and what the layout says of the dataset (not where its bytes lie)."""
     build_dir = root / "build"
-    return (build_dir / "dataset.nq").read_bytes(), (build_dir / "manifest.json").read_bytes(), (build_dir / INDEX_FILE).read_bytes()
+    layout = read_layout(build_dir)
+    return (built_dataset(root), (build_dir / "manifest.json").read_bytes(),
+            (layout.dataset_sha256, layout.graphs, layout.context_sha256, layout.lines))
 
 
 def _full_build_of(root: Path, target: Path) -> Path:
@@ -86,7 +89,7 @@ def test_an_edit_is_built_incrementally_into_what_a_full_build_writes(built, tmp
     assert store_path.is_dir() and not oxigraph_store_path(project, old).exists()
     import pyoxigraph as ox
 
-    _assert_same_store(ox.Store.read_only(str(store_path)), root / "build" / "dataset.nq")
+    _assert_same_store(ox.Store.read_only(str(store_path)), built_dataset(root))
     assert not list(project.build.glob(".*partial"))
 
 

@@ -27,7 +27,7 @@ from kg.project import open_project
 from kg.rules import _graph, closure_lines
 from kg.schema_cache import schema_closure
 
-from conftest import load_generator
+from conftest import built_dataset, load_generator
 
 INFERRED = str(V.INFERRED_GRAPH)
 ONTOLOGY = str(V.ONTOLOGY_GRAPH)
@@ -54,7 +54,7 @@ def _copy(built: Path, tmp_path: Path) -> Path:
 def _graphs(root: Path) -> dict[str, set[str]]:
     """The dataset's lines ("S P O") by graph IRI."""
     graphs: dict[str, set[str]] = {}
-    for line in (root / "build" / "dataset.nq").read_text("utf-8").split("\n")[:-1]:
+    for line in built_dataset(root).decode("utf-8").split("\n")[:-1]:
         body, graph = line[:-2].rsplit(" ", 1)
         graphs.setdefault(graph[1:-1], set()).add(body)
     return graphs
@@ -87,7 +87,7 @@ def _content(store) -> tuple[set, int]:
     return named, blank
 
 
-def _assert_same_store(store, dataset: Path) -> None:
+def _assert_same_store(store, dataset: bytes) -> None:
     got, expected = _content(store), _content(load_store(dataset))
     missing, extra = expected[0] - got[0], got[0] - expected[0]
     assert not missing and not extra, f"missing {sorted(map(str, missing))[:5]}, extra {sorted(map(str, extra))[:5]}"
@@ -258,7 +258,7 @@ def _update_and_compare(root: Path, store, old: dict[str, set[str]]) -> dict[str
     assert delta is not None
     old_inferred, new_inferred = old.get(INFERRED, set()), new.get(INFERRED, set())
     assert (delta.removed, delta.added) == (old_inferred - new_inferred, new_inferred - old_inferred)
-    _assert_same_store(store, root / "build" / "dataset.nq")
+    _assert_same_store(store, built_dataset(root))
     return new
 
 
@@ -269,7 +269,7 @@ def test_one_edit_gives_the_full_builds_store(built, tmp_path, edit):
     root = _copy(built, tmp_path)
     rng = random.Random(f"{edit.__name__} 1")
     old = _graphs(root)
-    store = load_store(root / "build" / "dataset.nq")
+    store = load_store(built_dataset(root))
     _edit_and_build(root, rng, edit)
     _update_and_compare(root, store, old)
 
@@ -278,7 +278,7 @@ def test_edits_in_sequence_on_one_store(built, tmp_path):
     root = _copy(built, tmp_path)
     rng = random.Random(20261201)
     graphs = _graphs(root)
-    store = load_store(root / "build" / "dataset.nq")
+    store = load_store(built_dataset(root))
     for _ in range(4):
         _edit_and_build(root, rng, rng.choice(EDITS))
         graphs = _update_and_compare(root, store, graphs)
@@ -289,8 +289,8 @@ def test_an_on_disk_store_is_updated_alike(built, tmp_path):
     rng = random.Random(5)
     old = _graphs(root)
     store = ox.Store(str(tmp_path / "store"))
-    store.bulk_load((root / "build" / "dataset.nq").read_bytes(), format=ox.RdfFormat.N_QUADS)
-    store.bulk_load(b"".join(line.rsplit(b" ", 2)[0] + b" .\n" for line in (root / "build" / "dataset.nq").read_bytes().split(b"\n")[:-1]),
+    store.bulk_load(built_dataset(root), format=ox.RdfFormat.N_QUADS)
+    store.bulk_load(b"".join(line.rsplit(b" ", 2)[0] + b" .\n" for line in built_dataset(root).split(b"\n")[:-1]),
                     format=ox.RdfFormat.N_TRIPLES)
     _edit_and_build(root, rng, _registry_governor)
     _update_and_compare(root, store, old)
@@ -314,16 +314,16 @@ def test_a_contradiction_raises_the_full_paths_problems_and_leaves_the_store(bui
     new[REGISTRY].add(line)
     with pytest.raises(InconsistencyError) as full:
         closure_lines(new, origins.lines, keep_store=False)
-    store = load_store(built / "build" / "dataset.nq")
+    store = load_store(built_dataset(built))
     with pytest.raises(InconsistencyError) as incremental:
         update_closure(store, {REGISTRY: (set(), {line})}, *_schema(graphs), origins.lines)
     assert incremental.value.problems == full.value.problems
-    _assert_same_store(store, built / "build" / "dataset.nq")
+    _assert_same_store(store, built_dataset(built))
 
 
 def test_what_it_cannot_do_exactly_it_leaves_to_the_full_build(built):
     graphs = _graphs(built)
-    store = load_store(built / "build" / "dataset.nq")
+    store = load_store(built_dataset(built))
     schema = _schema(graphs)
     person = _person_and_organization(graphs)[0]
     refused = [
@@ -335,7 +335,7 @@ def test_what_it_cannot_do_exactly_it_leaves_to_the_full_build(built):
     ]
     for changes in refused:
         assert update_closure(store, changes, *schema) is None, changes
-    _assert_same_store(store, built / "build" / "dataset.nq")
+    _assert_same_store(store, built_dataset(built))
 
 
 def test_over_deletion_stops_at_asserted_hubs_and_rederives_one_step(built, tmp_path):
@@ -343,7 +343,7 @@ def test_over_deletion_stops_at_asserted_hubs_and_rederives_one_step(built, tmp_
     the entity's every type and mention: what is still asserted is never over-deleted."""
     root = _copy(built, tmp_path)
     old = _graphs(root)
-    store = load_store(root / "build" / "dataset.nq")
+    store = load_store(built_dataset(root))
     path = _articles(root)[0]
     data = _load(path)
     data["mentions"].pop(0)
@@ -352,4 +352,4 @@ def test_over_deletion_stops_at_asserted_hubs_and_rederives_one_step(built, tmp_
     new = _graphs(root)
     delta = update_closure(store, _changes(old, new), *_schema(new))
     assert delta is not None and delta.stats["over-deleted"] < 40, delta.stats
-    _assert_same_store(store, root / "build" / "dataset.nq")
+    _assert_same_store(store, built_dataset(root))

@@ -20,8 +20,9 @@ from kg.load import graphs_to_load, load, plan
 from kg.project import open_project
 from kg.querying import execute, load_dataset, saved_queries
 from kg.remote import run_remote
-from kg.store import dataset_path
+
 from kg.stores import endpoints
+from conftest import built_dataset
 
 
 @pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
@@ -51,7 +52,7 @@ def test_every_saved_query_gives_the_same_answers(seeds_project, store, login):
     """Same multiset of rows of RDF terms on rdflib and on the store (after a load)."""
     project = open_project(seeds_project)
     load(graphs_to_load(project), endpoints(store.kind, store.base), StoreClient(timeout=30), "gsp")
-    local = load_dataset(dataset_path(project))
+    local = load_dataset(built_dataset(project))
     client = StoreClient(timeout=30)
     for query in saved_queries(project):
         expected = collections.Counter(execute(local, query, {}).rows)

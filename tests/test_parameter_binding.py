@@ -14,10 +14,11 @@ from kg.project import open_project
 from kg.queries import Parameter, SavedQuery, Value, parameter_values, saved_queries
 from kg.querying import execute, load_dataset
 from kg.parameter_inlining import inline, inlining
-from kg.store import dataset_path
+
 
 pyoxigraph = pytest.importorskip("pyoxigraph")
 from kg import oxigraph_engine  # noqa: E402  (after the importorskip)
+from conftest import built_dataset
 
 KGR = "https://w3id.org/kg/id/"
 ABSENT = KGR + "nobody-at-all"
@@ -28,7 +29,7 @@ PROLOGUE = ("PREFIX kg: <https://w3id.org/kg/ontology#>\nPREFIX kgr: <https://w3
 @pytest.fixture(scope="module")
 def seeds(seeds_project):
     project = open_project(seeds_project)
-    return project, oxigraph_engine.load_store(dataset_path(project)), load_dataset(dataset_path(project))
+    return project, oxigraph_engine.load_store(built_dataset(project)), load_dataset(built_dataset(project))
 
 
 def rows_of(store, text: str):

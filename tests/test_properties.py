@@ -34,9 +34,9 @@ from hypothesis import strategies as st
 from kg.build import build
 from kg.cli import cli
 from kg.project import open_project
-from kg.store import DATASET_FILE, MANIFEST_FILE, is_current
+from kg.store import MANIFEST_FILE, is_current
 
-from conftest import FIXTURES, REPO, copy_project
+from conftest import built_dataset, FIXTURES, REPO, copy_project
 
 MINI = FIXTURES / "mini" / "seeds"
 NOTE, REGISTRY = "note.yaml", "registry.yaml"
@@ -77,7 +77,7 @@ WHERE { BIND(STRLEN(?text) AS ?length) }
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
-    return {name: (root / "build" / name).read_bytes() for name in (DATASET_FILE, MANIFEST_FILE)}
+    return {"dataset": built_dataset(root), MANIFEST_FILE: (root / "build" / MANIFEST_FILE).read_bytes()}
 
 
 class Built(tuple):

@@ -11,9 +11,8 @@ from kg.errors import ParameterError, QueryError
 from kg.project import open_project
 from kg.queries import bindings, read_query
 from kg.querying import execute, find_query, load_dataset, saved_queries
-from kg.store import dataset_path
 
-from conftest import REPO
+from conftest import REPO, built_dataset
 
 KGR = V.KGR
 
@@ -21,9 +20,9 @@ KGR = V.KGR
 @pytest.fixture(scope="module")
 def datasets(seeds_project):
     """The built dataset, and the same without the inferred graph (what reasoning adds is visible)."""
-    path = dataset_path(open_project(seeds_project))
-    full = load_dataset(path)
-    asserted = load_dataset(path)
+    data = built_dataset(open_project(seeds_project))
+    full = load_dataset(data)
+    asserted = load_dataset(data)
     asserted.remove_graph(asserted.graph(V.INFERRED_GRAPH))
     return full, asserted
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
-from conftest import copy_project
+from conftest import built_dataset, copy_project
 
 from kg import query_store_update
 from kg.build import build
@@ -12,7 +12,7 @@ from kg.oxigraph_engine import _fill, load_store, open_store
 from kg.project import open_project
 from kg.queries import find_query
 from kg.oxigraph_engine import select
-from kg.store import Manifest, dataset_path, oxigraph_store_path, read_manifest
+from kg.store import Manifest, oxigraph_store_path, read_manifest
 
 ARTICLE = "seeds/000_7212ea618852743f.yaml"
 
@@ -54,10 +54,10 @@ def test_a_claim_edit_updates_the_store_to_exactly_the_new_datasets(tmp_path, mo
     new_path = oxigraph_store_path(project, result.manifest)
     assert new_path.is_dir() and not oxigraph_store_path(project, old).exists()
     updated = ox.Store.read_only(str(new_path))
-    assert _quads(updated) == _quads(load_store(dataset_path(project)))
+    assert _quads(updated) == _quads(load_store(built_dataset(project)))
     # and queries answer from it without making another
     query = find_query(project, "who-cited-boston-pilot-figures")
-    assert select(open_store(project), query, {}).rows == select(load_store(dataset_path(project)), query, {}).rows
+    assert select(open_store(project), query, {}).rows == select(load_store(built_dataset(project)), query, {}).rows
     assert [p.name for p in project.build.glob("*oxigraph*")] == [new_path.name]
 
 
@@ -95,7 +95,7 @@ def test_a_store_that_fails_to_update_is_removed_and_made_again_by_the_next_quer
     assert result.rebuilt and not list(project.build.glob("*oxigraph*"))
     monkeypatch.undo()
     store = open_store(project)
-    assert _quads(store) == _quads(load_store(dataset_path(project)))
+    assert _quads(store) == _quads(load_store(built_dataset(project)))
 
 
 def _on_disk(path, nquads: str):

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import FIXTURES, REPO, copy_project
+from conftest import built_dataset, FIXTURES, REPO, copy_project
 from kg.build import build
 from kg.cli import cli
 from kg.errors import NetworkBlocked, ProjectError, QueryTimeout
 from kg.project import open_project
 from kg.querying import execute, find_query, load_dataset
-from kg.store import dataset_path, is_current, read_manifest
+from kg.store import is_current, read_manifest
 from kg.userdata import read_user_rdf
 
 
@@ -35,7 +35,7 @@ def test_service_is_refused_without_allow_network(mini_copy):
 
 def test_remote_from_is_refused(mini_project, tmp_path):
     project = open_project(mini_project)
-    dataset = load_dataset(dataset_path(project))
+    dataset = load_dataset(built_dataset(project))
     query_file = tmp_path / "remote-from.rq"
     query_file.write_text("#+ name: remote-from\n#+ summary: s\nSELECT ?s FROM <http://192.0.2.1/data.ttl> WHERE { ?s ?p ?o }\n", encoding="utf-8")
     from kg.queries import read_query
@@ -50,7 +50,7 @@ def test_network_is_allowed_only_when_asked(mini_project, tmp_path):
 
     query_file = tmp_path / "svc.rq"
     query_file.write_text("#+ name: svc\n#+ summary: s\nSELECT ?s WHERE { SERVICE SILENT <http://127.0.0.1:9/sparql> { ?s ?p ?o } }\n", encoding="utf-8")
-    dataset = load_dataset(dataset_path(open_project(mini_project)))
+    dataset = load_dataset(built_dataset(open_project(mini_project)))
     result = execute(dataset, read_query(query_file, "svc.rq"), {}, allow_network=True)
     assert result.rows == () or all(row == (None,) for row in result.rows)
 
@@ -63,7 +63,7 @@ def test_query_timeout(mini_copy):
     assert result.exit_code == 1 and "longer than 1 s" in result.output
     assert time.monotonic() - started < 10
     with pytest.raises(QueryTimeout):
-        execute(load_dataset(dataset_path(open_project(mini_copy))), find_query(open_project(mini_copy), "slow"), {}, timeout=0.5)
+        execute(load_dataset(built_dataset(open_project(mini_copy))), find_query(open_project(mini_copy), "slow"), {}, timeout=0.5)
 
 
 def test_xml_entities_are_refused(tmp_path):
@@ -98,7 +98,7 @@ def test_user_rdf_syntax_error_names_the_line(tmp_path):
 def _good_build(tmp_path: Path) -> tuple[Path, bytes]:
     root = copy_project(tmp_path / "project", FIXTURES / "mini" / "seeds")
     build(open_project(root))
-    return root, dataset_path(open_project(root)).read_bytes()
+    return root, built_dataset(open_project(root))
 
 
 @pytest.mark.parametrize("delay", [0.2, 0.8, 1.5, 2.5])
@@ -110,10 +110,11 @@ def test_build_killed_mid_way_leaves_a_usable_build(tmp_path, delay):
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     project = open_project(root)
-    data = dataset_path(project).read_bytes()
+    data = built_dataset(project)
     manifest = read_manifest(project)
     assert manifest is not None
-    assert data == good or hashlib.sha256(data).hexdigest() != manifest.dataset_sha256  # old build, or a complete new file awaiting its manifest
+    # the old build, or a complete new dataset awaiting its manifest
+    assert data == good or read_layout(project.build).dataset_sha256 != manifest.dataset_sha256
     result = CliRunner().invoke(cli, ["--project", str(root), "query", "statements-by", "--param", "speaker=lee-park", "--format", "csv"], obj={})
     assert result.exit_code == 0 and "park-praise" in result.output
     assert is_current(project) and not list((root / "build").glob(".*.tmp"))

@@ -9,6 +9,7 @@ from kg import vocabulary as V
 from kg.build import build, read_project, validate_project
 from kg.project import open_project
 from kg.schema_cache import CACHE_DIR, SchemaCache, schema_closure
+from conftest import built_dataset
 
 
 @pytest.fixture
@@ -76,7 +77,7 @@ def test_not_read_when_not_readable_and_not_written_when_not_writable(mini_copy,
 def test_a_build_fills_it_and_a_rebuild_reads_it_for_the_same_dataset(mini_copy, monkeypatch):
     project = open_project(mini_copy)
     build(project)
-    dataset = (project.build / "dataset.nq").read_bytes()
+    dataset = built_dataset(project)
     assert list((project.build / CACHE_DIR).glob("*.nt"))
     _owlrl_refused(monkeypatch)
     build(project, force=False)  # nothing changed: not even read
@@ -84,7 +85,7 @@ def test_a_build_fills_it_and_a_rebuild_reads_it_for_the_same_dataset(mini_copy,
     annotation.write_text(annotation.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
     (project.build / "manifest.json").unlink()  # so the rules run again, on the cached schema closure
     build(project)
-    assert (project.build / "dataset.nq").read_bytes() == dataset
+    assert built_dataset(project) == dataset
 
 
 def test_validate_writes_no_entry(mini_copy):

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from kg.cli import cli
 from kg.highlighting import Span, highlight
 from kg.site import MARKER, write_tree
+from conftest import built_dataset
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -136,7 +137,7 @@ def test_seeds_site_has_every_article_entity_and_query(seeds_site, seeds_project
     from kg import vocabulary as V
     from kg.querying import load_dataset
 
-    dataset = load_dataset(seeds_project / "build" / "dataset.nq")
+    dataset = load_dataset(built_dataset(seeds_project))
     registry = dataset.graph(V.REGISTRY_GRAPH)
     for subject in set(registry.subjects(RDF.type, None)):
         local = str(subject)[len(str(V.KGR)):]
