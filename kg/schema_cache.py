@@ -13,7 +13,7 @@ closure is computed again and the entry rewritten.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from rdflib import Graph, Literal, URIRef
@@ -34,14 +34,15 @@ class SchemaCache:
         self.directory = build_dir / CACHE_DIR
         self.readable, self.writable = readable, writable
 
-    def closure(self, ontology: Graph, ontology_lines: Iterable[str]) -> Graph:
+    def closure(self, ontology: Graph | Callable[[], Graph], ontology_lines: Iterable[str]) -> Graph:
         """schema_closure(ontology), from the cache if it is there; `ontology_lines`, its N-Triples
-        lines, key the entry."""
+        lines, key the entry. `ontology` may be given as a function that makes it: only a closure that
+        is missing from the cache needs the graph (parsing it costs every incremental build 20 ms)."""
         path = self.directory / f"{_key(ontology_lines)}.nt"
         cached = _read(path) if self.readable else None
         if cached is not None:
             return cached
-        closure = schema_closure(ontology)
+        closure = schema_closure(ontology if isinstance(ontology, Graph) else ontology())
         if self.writable:
             _write(path, closure)
             self._remove_all_but(path)

@@ -25,11 +25,17 @@ result: a changed rdfs:subClassOf triple asks for a full check.
 
 Anything else (another constraint component, `*` or `+` paths, OPTIONAL, UNION, EXISTS, a variable
 predicate, a pattern not joined to $this) is `Unbounded`: the caller then checks everything.
+
+The analysis takes about 0.4 s, nearly all of it importing and running rdflib's SPARQL parser, and
+depends only on the shapes: `kept_shape_reach` keeps it in build/cache/shape-reach/ between builds.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path as FilePath
 
 from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.collection import Collection
@@ -164,6 +170,91 @@ class _Analysis:
         if select is None:
             raise Unbounded("a SPARQL constraint without sh:select")
         return sparql_paths(str(select), _Compiler(self.shapes).prefixes(constraint))
+
+
+# --------------------------------------------------------------------------- kept between builds
+
+REACH_CACHE_DIR = FilePath("cache") / "shape-reach"
+_REACH_FORMAT = b"kg-shape-reach-1"
+# The modules whose code decides the reach of the same shapes files: the analysis, the SPARQL
+# constraint's prefixes (shape_queries) and how the files become one graph (shapes)
+_REACH_CODE = ("shape_reach.py", "shape_queries.py", "shapes.py")
+
+
+def kept_shape_reach(shapes: Graph, shapes_digest: bytes, directory: FilePath) -> Reach:
+    """shape_reach(shapes), read from `directory` if an earlier call kept it there, else worked out and
+    kept. `shapes_digest` must name exactly the bytes `shapes` was parsed from (kg/shapes.py
+    _load_shapes): with kg's code and the libraries' versions it is the entry's key. An Unbounded is
+    kept too, and raised again. An entry that is damaged, or not this key's, is never read: the reach
+    is worked out again and the entry rewritten (kg/store.py with_checksum)."""
+    path = directory / f"{_reach_key(shapes_digest)}.json"
+    found = _read_reach(path)
+    if found is None:
+        found = _reach_or_why_not(shapes)
+        _keep_reach(path, found)
+    if isinstance(found, str):
+        raise Unbounded(found)
+    return found
+
+
+def _reach_or_why_not(shapes: Graph) -> Reach | str:
+    try:
+        return shape_reach(shapes)
+    except Unbounded as why:
+        return str(why)
+
+
+def _reach_key(shapes_digest: bytes) -> str:
+    from .article_stage import code_digest
+
+    return hashlib.sha256(code_digest(_REACH_FORMAT, _REACH_CODE) + shapes_digest).hexdigest()
+
+
+def _keep_reach(path: FilePath, found: Reach | str) -> None:
+    from .store import with_checksum, write_atomically
+
+    if isinstance(found, str):
+        body = {"unbounded": found}
+    else:
+        body = {"paths": sorted(found.paths), "target_paths": sorted(found.target_paths),
+                "global_predicates": sorted(found.global_predicates)}
+    try:
+        write_atomically(path, with_checksum(json.dumps(body, sort_keys=True).encode("utf-8"), path.name))
+        for entry in path.parent.glob("*.json"):  # one set of shapes per project: an older entry only takes room
+            if entry != path:
+                entry.unlink(missing_ok=True)
+    except OSError:
+        pass  # only a cache: a build directory that cannot be written works it out every time
+
+
+def _read_reach(path: FilePath) -> Reach | str | None:
+    from .store import checked
+
+    try:
+        payload = checked(path.read_bytes(), path.name)
+        return None if payload is None else _decoded_reach(json.loads(payload))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _decoded_reach(body) -> Reach | str:
+    """What _keep_reach wrote; ValueError (or TypeError, KeyError) for anything else."""
+    if isinstance(body, dict) and set(body) == {"unbounded"} and isinstance(body["unbounded"], str):
+        return body["unbounded"]
+
+    def paths(key: str) -> frozenset[Path]:
+        decoded = set()
+        for path in body[key]:
+            steps = tuple((predicate, forward) for predicate, forward in path)
+            if not all(isinstance(predicate, str) and isinstance(forward, bool) for predicate, forward in steps):
+                raise ValueError(f"not a path: {path!r}")
+            decoded.add(steps)
+        return frozenset(decoded)
+
+    predicates = body["global_predicates"]
+    if not all(isinstance(predicate, str) for predicate in predicates):
+        raise ValueError("not predicates")
+    return Reach(paths("paths"), paths("target_paths"), frozenset(predicates))
 
 
 # --------------------------------------------------------------------------- SPARQL constraints

@@ -46,7 +46,7 @@ def check_shapes(data: Graph, origins: dict[URIRef, tuple[str, int]], project_ro
     `engine`: "sparql" runs the shapes compiled to SPARQL in pyoxigraph (kg/shape_queries.py),
     "pyshacl" runs pySHACL, "auto" the first when it covers every shape, else pySHACL."""
     project_root = Path(project_root)
-    shapes, shape_files, problems = _load_shapes(Path(shapes_dir), project_root)
+    shapes, shape_files, problems, _digest = _load_shapes(Path(shapes_dir), project_root)
     if len(shapes) and not problems:
         fallback_file = _relative(Path(shapes_dir), project_root)
         results = None
@@ -72,17 +72,25 @@ def _order(problem: Problem) -> tuple:
 # --------------------------------------------------------------------------- SHACL
 
 
-def _load_shapes(shapes_dir: Path, project_root: Path) -> tuple[Graph, dict[Node, str], set[Problem]]:
-    """All shapes files in one graph, which file (relative to the project) each shape comes from, and
-    a problem for each file that does not parse."""
+def _load_shapes(shapes_dir: Path, project_root: Path) -> tuple[Graph, dict[Node, str], set[Problem], bytes]:
+    """All shapes files in one graph, which file (relative to the project) each shape comes from, a
+    problem for each file that does not parse, and a digest of the bytes parsed (and of where each file is:
+    relative IRIs resolve against it) that names the graph for kg/shape_reach.py kept_shape_reach."""
+    import hashlib
+    import io
+
     shapes = Graph()
     shape_files: dict[Node, str] = {}
     problems: set[Problem] = set()
+    digest = hashlib.sha256(b"kg-shapes-1\0")
     for path in sorted(shapes_dir.glob("*.ttl")):
         name = _relative(path, project_root)
         graph = Graph()
         try:
-            graph.parse(path, format="turtle")
+            # parsed from the bytes digested, so that a file edited meanwhile cannot be kept under a key it does not have
+            data, location = path.read_bytes(), path.absolute().as_uri()
+            digest.update(location.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
+            graph.parse(source=io.BytesIO(data), format="turtle", publicID=location)
         except Exception as error:  # rdflib raises many parser types; all mean the same to a user
             line = getattr(error, "lines", None)
             problems.add(Problem(name, line if isinstance(line, int) else None, None,
@@ -94,11 +102,11 @@ def _load_shapes(shapes_dir: Path, project_root: Path) -> tuple[Graph, dict[Node
             shape_files.setdefault(triple[0], name)
         for prefix, namespace in graph.namespaces():
             shapes.bind(prefix, namespace, override=False)
-    return shapes, shape_files, problems
+    return shapes, shape_files, problems, digest.digest()
 
 
 def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, int]], project_root: Path, shapes_dir: Path,
-                      store=None, changed: Iterable[str] | None = None) -> list[Problem]:
+                      store=None, changed: Iterable[str] | None = None, reach_cache: Path | None = None) -> list[Problem]:
     """`check_shapes` for the build: the data is N-Triples text (kg/ntriples.py, without " ."), loaded once
     into pyoxigraph for the compiled shapes and the anchor checks (or given already loaded as `store`,
     whose default graph holds exactly those triples); no rdflib Graph of it is made unless the shapes need pySHACL.
@@ -109,17 +117,18 @@ def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, in
     (kg/shape_reach.py works out which from the shapes), giving the same problems as checking
     everything. Where the shapes' reach cannot be bounded, or the change holds a blank node or an
     rdfs:subClassOf triple, everything is checked. With `store` given, the lines are then not read at all
-    unless a node became a focus node of a sh:datatype check that it has values for."""
+    unless a node became a focus node of a sh:datatype check that it has values for. `reach_cache`: a
+    directory where the shapes' reach is kept between calls (kg/shape_reach.py kept_shape_reach)."""
     from .shape_queries import Unsupported, compile_shapes, run_checks
 
     project_root, shapes_dir = Path(project_root), Path(shapes_dir)
-    shapes, shape_files, problems = _load_shapes(shapes_dir, project_root)
+    shapes, shape_files, problems, shapes_digest = _load_shapes(shapes_dir, project_root)
     try:
         checks = compile_shapes(shapes) if len(shapes) and not problems else []
     except Unsupported:
         data = Graph().parse(data="".join(line + " .\n" for line in lines), format="nt")
         return check_shapes(data, origins, project_root, shapes_dir, engine="pyshacl")
-    scope = _Scope.of(shapes, changed) if changed is not None and not problems else None
+    scope = _Scope.of(_reach_of(shapes, shapes_digest, reach_cache), changed) if changed is not None and not problems else None
     view = _StoreData(lines, {check.datatype[1] for check in checks if check.datatype}, store)
     focus = anchors = None
     if scope is not None and scope.bound(view):
@@ -155,6 +164,15 @@ _ANCHOR_PATHS = frozenset({
 _MOST_FOCUS = 50_000
 
 
+def _reach_of(shapes: Graph, shapes_digest: bytes, reach_cache: Path | None):
+    """A function giving the shapes' Reach: kept in `reach_cache` if there is one."""
+    from .shape_reach import kept_shape_reach, shape_reach
+
+    if reach_cache is None:
+        return lambda: shape_reach(shapes)
+    return lambda: kept_shape_reach(shapes, shapes_digest, reach_cache)
+
+
 class _Scope:
     """The part of the data a change can affect: `focus`, the nodes whose shape checks can find something
     new, and `anchors`, the anchors whose text check can (pyoxigraph terms), once `bound`."""
@@ -165,14 +183,15 @@ class _Scope:
         self.anchors: set | None = None
 
     @classmethod
-    def of(cls, shapes: Graph, changed: Iterable[str]) -> "_Scope | None":
-        """The scope of the `changed` lines, or None if everything must be checked."""
+    def of(cls, reach_of, changed: Iterable[str]) -> "_Scope | None":
+        """The scope of the `changed` lines, or None if everything must be checked; `reach_of()` gives
+        the shapes' Reach (or raises Unbounded)."""
         import pyoxigraph as ox
 
-        from .shape_reach import Unbounded, shape_reach
+        from .shape_reach import Unbounded
 
         try:
-            reach = shape_reach(shapes)
+            reach = reach_of()
         except Unbounded:
             return None
         changed_lines = list(changed)

@@ -170,3 +170,18 @@ def test_a_small_corpus_is_reasoned_about_whole(built, tmp_path, monkeypatch):
     result = build(project)
     assert FULL in result.stages and INCREMENTAL not in result.stages
     assert oxigraph_store_path(project, result.manifest).is_dir()  # updated by the delta all the same
+
+
+def test_the_shapes_reach_is_worked_out_at_the_first_incremental_build_only(built, tmp_path, monkeypatch):
+    from kg import shape_reach
+
+    runs, real = [], shape_reach.shape_reach
+    monkeypatch.setattr(shape_reach, "shape_reach", lambda shapes: runs.append(1) or real(shapes))
+    root = _copy(built, tmp_path)
+    project = open_project(root)
+    rng = random.Random(8)
+    for _ in range(3):
+        _edit(root, rng, EDITS[0])
+        assert INCREMENTAL in build(project).stages
+    assert len(runs) == 1 and len(list((project.build / shape_reach.REACH_CACHE_DIR).glob("*.json"))) == 1
+    assert _files(root) == _files(_full_build_of(root, tmp_path / "fresh"))

@@ -91,3 +91,17 @@ def test_a_build_fills_it_and_a_rebuild_reads_it_for_the_same_dataset(mini_copy,
 def test_validate_writes_no_entry(mini_copy):
     validate_project(open_project(mini_copy))
     assert not (mini_copy / "build" / CACHE_DIR).exists()
+
+
+def test_the_ontology_graph_is_made_only_for_a_closure_not_kept(mini_copy, ontology):
+    graph, lines = ontology
+    cache = SchemaCache(mini_copy / "build")
+    made = []
+
+    def ontology_graph():
+        made.append(1)
+        return graph
+
+    first = cache.closure(ontology_graph, lines)
+    assert made == [1] and set(first) == set(schema_closure(graph))
+    assert set(cache.closure(ontology_graph, lines)) == set(first) and made == [1]

@@ -6,7 +6,7 @@ import pytest
 from rdflib import Graph
 
 from conftest import REPO
-from kg.shape_reach import Unbounded, reached, shape_reach, sparql_paths
+from kg.shape_reach import Unbounded, kept_shape_reach, reached, shape_reach, sparql_paths
 
 KG = "https://w3id.org/kg/ontology#"
 OA = "http://www.w3.org/ns/oa#"
@@ -103,3 +103,67 @@ def test_shapes_whose_reach_is_not_bounded(path):
     other = PREFIXES + 'ex:S sh:targetClass ex:Thing ; sh:property [ sh:path ex:p ; sh:in ( 1 2 ) ; sh:message "m: m" ] .'
     with pytest.raises(Unbounded):
         shape_reach(Graph().parse(data=other, format="turtle"))
+
+
+# --------------------------------------------------------------------------- kept between builds
+
+def _counted_analysis(monkeypatch) -> list:
+    """Count the analyses kept_shape_reach runs (each one a SPARQL parse, 0.4 s in a fresh process)."""
+    from kg import shape_reach as module
+
+    runs, real = [], module.shape_reach
+    monkeypatch.setattr(module, "shape_reach", lambda shapes: runs.append(1) or real(shapes))
+    return runs
+
+
+def test_a_kept_reach_is_read_back_without_the_analysis(tmp_path, monkeypatch):
+    shapes = Graph().parse(data=TINY_SHAPES, format="turtle")
+    runs = _counted_analysis(monkeypatch)
+    first = kept_shape_reach(shapes, b"tiny", tmp_path)
+    assert first == shape_reach(shapes) and len(runs) == 1
+    assert kept_shape_reach(shapes, b"tiny", tmp_path) == first and len(runs) == 1
+    assert len(list(tmp_path.glob("*.json"))) == 1
+
+
+def test_a_damaged_or_foreign_entry_is_never_read_but_worked_out_again(tmp_path, monkeypatch):
+    from kg.store import with_checksum
+
+    shapes = Graph().parse(data=TINY_SHAPES, format="turtle")
+    runs = _counted_analysis(monkeypatch)
+    right = kept_shape_reach(shapes, b"tiny", tmp_path)
+    [entry] = tmp_path.glob("*.json")
+    kept = entry.read_bytes()
+    wrong = kept.replace(b"https://example.org/a", b"https://example.org/z")  # still JSON: only the checksum can tell
+    foreign = kept_shape_reach(Graph().parse(data=PREFIXES + "ex:S sh:targetSubjectsOf ex:w .", format="turtle"), b"other", tmp_path)
+    other_entry = next(tmp_path.glob("*.json"))
+    for damaged in (wrong, kept[:-3], b"", other_entry.read_bytes(),  # another key's entry, copied over this one
+                    with_checksum(b'{"paths": [[["x", 1]]], "target_paths": [], "global_predicates": []}', entry.name)):
+        entry.write_bytes(damaged)
+        before = len(runs)
+        assert kept_shape_reach(shapes, b"tiny", tmp_path) == right != foreign
+        assert len(runs) == before + 1 and entry.read_bytes() == kept
+    assert list(tmp_path.glob("*.json")) == [entry]  # one set of shapes per project: the other entry went
+
+
+def test_other_shapes_bytes_have_their_own_entry(tmp_path, monkeypatch):
+    tiny = Graph().parse(data=TINY_SHAPES, format="turtle")
+    one_step = Graph().parse(data=PREFIXES + "ex:S sh:targetSubjectsOf ex:w .", format="turtle")
+    assert kept_shape_reach(tiny, b"tiny", tmp_path) == shape_reach(tiny)
+    assert kept_shape_reach(one_step, b"edited", tmp_path) == shape_reach(one_step) != shape_reach(tiny)
+
+
+def test_an_unbounded_reach_is_kept_and_raised_again(tmp_path, monkeypatch):
+    shapes = Graph().parse(data=PREFIXES + 'ex:S sh:targetClass ex:T ; sh:property [ sh:path [ sh:zeroOrMorePath ex:p ] ; '
+                           'sh:minCount 1 ; sh:message "m: m" ] .', format="turtle")
+    runs = _counted_analysis(monkeypatch)
+    for _ in range(2):
+        with pytest.raises(Unbounded, match="not bounded"):
+            kept_shape_reach(shapes, b"unbounded", tmp_path)
+    assert len(runs) == 1
+
+
+def test_an_unwritable_directory_only_means_the_analysis_runs_every_time(tmp_path):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    shapes = Graph().parse(data=TINY_SHAPES, format="turtle")
+    assert kept_shape_reach(shapes, b"tiny", blocked / "reach") == shape_reach(shapes)

@@ -375,3 +375,30 @@ def test_shapes_beyond_the_compiled_subset_fall_back_to_pyshacl(tmp_path, mini):
         compile_shapes(Graph().parse(shapes_dir / "kinds.ttl"))
     problems = check_shapes(data, origins, root, shapes_dir)
     assert problems and all("claim is not an IRI" in p.message for p in problems)
+
+
+def test_the_shapes_are_parsed_from_the_bytes_their_digest_names(tmp_path):
+    """kg/shape_reach.py keeps the shapes' reach under this digest: it must change with any byte or place of a
+    file, and the graph must be the one rdflib makes of the file itself (relative IRIs resolve against it)."""
+    from rdflib.compare import isomorphic
+
+    from kg.shapes import _load_shapes
+
+    shapes_dir = tmp_path / "shapes"
+    shapes_dir.mkdir()
+    (shapes_dir / "kg-shapes.ttl").write_bytes((REPO / SHAPES_FILE).read_bytes())
+    (shapes_dir / "relative.ttl").write_text('@prefix sh: <http://www.w3.org/ns/shacl#> .\n<Local> sh:targetNode <#node> .\n', encoding="utf-8")
+    shapes, _files, problems, digest = _load_shapes(shapes_dir, tmp_path)
+    by_path = Graph()
+    for path in sorted(shapes_dir.glob("*.ttl")):
+        by_path.parse(path, format="turtle")
+    assert not problems and isomorphic(shapes, by_path) and len(shapes) > 100
+    assert (URIRef((shapes_dir / "Local").as_uri()), URIRef(SH + "targetNode"), URIRef((shapes_dir / "relative.ttl").as_uri() + "#node")) in shapes
+    assert _load_shapes(shapes_dir, tmp_path)[3] == digest
+    with (shapes_dir / "relative.ttl").open("a", encoding="utf-8") as stream:
+        stream.write("# a comment: the same triples, other bytes\n")
+    assert _load_shapes(shapes_dir, tmp_path)[3] != digest
+    edited = _load_shapes(shapes_dir, tmp_path)[3]
+    moved = tmp_path / "elsewhere"
+    shapes_dir.rename(moved)
+    assert _load_shapes(moved, tmp_path)[3] != edited  # the same bytes elsewhere: relative IRIs would differ

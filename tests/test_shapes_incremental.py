@@ -283,3 +283,20 @@ def test_what_cannot_be_bounded_is_checked_in_full(corpus, tmp_path):
     everything = check_triple_lines(iter(sorted(after)), corpus.origins, corpus.root, shapes)
     assert any("has no speaker" in problem.message for problem in everything)
     assert check_triple_lines(iter(sorted(after)), corpus.origins, corpus.root, shapes, stored(after), changed=[unrelated]) == everything
+
+
+def test_a_reach_kept_between_checks_is_worked_out_once_and_gives_the_same_problems(corpus, tmp_path, monkeypatch):
+    from kg import shape_reach
+
+    runs, real = [], shape_reach.shape_reach
+    monkeypatch.setattr(shape_reach, "shape_reach", lambda shapes: runs.append(1) or real(shapes))
+    statement = corpus.typed(KG.Statement)[0]
+    speaker = next(line for line in sorted(corpus.lines) if line.startswith(f"{statement} {t(KG.statedBy)} "))
+    after = corpus.lines - {speaker}
+    everything = check(corpus, after)
+    assert any("has no speaker" in problem.message for problem in everything)
+    shapes = corpus.root / "ontology" / "shapes"
+    for _ in range(3):
+        assert check_triple_lines(iter(sorted(after)), corpus.origins, corpus.root, shapes, stored(after), changed=[speaker],
+                                  reach_cache=tmp_path / "reach") == everything
+    assert len(runs) == 1 and len(list((tmp_path / "reach").glob("*.json"))) == 1
