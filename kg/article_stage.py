@@ -24,6 +24,7 @@ is known to be the one their keys name, else removed. Entries are not flushed to
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import os
@@ -130,8 +131,10 @@ def _entry_result(payload: bytes) -> ArticleResult:
 LIBRARIES = ("PyYAML", "rdflib", "owlrl", "pyoxigraph", "pyshacl")
 
 
+@functools.cache
 def library_versions() -> bytes:
-    """The installed versions of LIBRARIES, for the cache keys: an upgrade is a new cache."""
+    """The installed versions of LIBRARIES, for the cache keys: an upgrade is a new cache. Looked up once
+    per process (10 ms each, and a build asks seven times); no upgrade lands in a running kg."""
     from importlib.metadata import PackageNotFoundError, version
 
     def installed(name: str) -> str:

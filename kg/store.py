@@ -325,7 +325,13 @@ def save(project: Project, blocks: Iterable, manifest_for: Callable[[str], Manif
     write_atomically(project.build / MANIFEST_FILE, manifest.to_json().encode())
     _record_seen(project, manifest, _identities(project, layout.segments()))
     remove_unused(project.build, layout)
+    for legacy in _LEGACY_FILES:  # the one-file dataset of kg before segments, and its index
+        with contextlib.suppress(FileNotFoundError):
+            (project.build / legacy).unlink()
     return manifest
+
+
+_LEGACY_FILES = ("dataset.nq", "dataset.graphs.json")
 
 
 def save_manifest(project: Project, manifest: Manifest) -> None:

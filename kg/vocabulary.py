@@ -12,6 +12,7 @@ from . import prefixes
 # The prefix table itself lives in kg/prefixes.py (plain strings, for the rdflib-free query path).
 PREFIXES = {prefix: Namespace(iri) for prefix, iri in prefixes.PREFIXES.items()}
 KG, KGR, GRAPH, OA, PROV = (PREFIXES[p] for p in ("kg", "kgr", "kgg", "oa", "prov"))
+_GRAPH_PREFIX = str(GRAPH)
 SCHEMA, CITO, SKOS, DCTERMS, FOAF = (PREFIXES[p] for p in ("schema", "cito", "skos", "dcterms", "foaf"))
 
 ONTOLOGY_GRAPH = GRAPH["ontology"]
@@ -21,6 +22,11 @@ INFERRED_GRAPH = GRAPH["inferred"]
 
 def article_graph(document_id: str):
     return GRAPH[f"article/{document_id}"]
+
+
+def article_graph_name(document_id: str) -> str:
+    """str(article_graph(document_id)), without making an rdflib term (10,000 of them cost 0.2 s)."""
+    return f"{_GRAPH_PREFIX}article/{document_id}"
 
 
 AGENT_TYPES = {

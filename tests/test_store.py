@@ -115,3 +115,12 @@ def test_files_on_a_file_system_not_known_to_be_local_are_always_hashed(mini_cop
     counted_hashes.clear()
     store.input_digests(project)
     assert len(counted_hashes) == len(project.input_names())
+
+
+def test_a_build_removes_the_one_file_dataset_of_earlier_versions(mini_copy):
+    project = open_project(mini_copy)
+    project.build.mkdir()
+    for legacy in ("dataset.nq", "dataset.graphs.json"):
+        (project.build / legacy).write_bytes(b"from kg before segments\n")
+    build(project)
+    assert not (project.build / "dataset.nq").exists() and not (project.build / "dataset.graphs.json").exists()
