@@ -255,5 +255,10 @@ def test_an_upgraded_library_is_a_new_article_cache_and_a_new_derivation(mini_pr
     before = (article_stage._code_digest(), derivation_digest(project, {}, "rules"))
     installed = importlib.metadata.version
     monkeypatch.setattr(importlib.metadata, "version", lambda name: "99.0" if name == "pyoxigraph" else installed(name))
-    after = (article_stage._code_digest(), derivation_digest(project, {}, "rules"))
+    article_stage.library_versions.cache_clear()  # looked up once per process: an upgrade means a new process
+    try:
+        after = (article_stage._code_digest(), derivation_digest(project, {}, "rules"))
+    finally:
+        monkeypatch.undo()
+        article_stage.library_versions.cache_clear()
     assert before[0] != after[0] and before[1] != after[1]
