@@ -13,9 +13,10 @@ is computed from what changed too, and it depends on the text alone: whatever se
 same dataset has the same digest, and the same bytes (what `kg export` and the query store read).
 
 Segments are never changed once written. The old ones that the new layout no longer refers to are
-removed after the manifest is saved. A build that would leave more than _MOST_SEGMENTS segments, or
-segments holding more than twice the dataset's bytes, copies what it refers to in the smaller ones
-into its new segment instead.
+removed after the manifest is saved. So that reading the dataset stays a matter of a few large files
+(segments_to_copy): once there are _MOST_SEGMENTS segments, a build copies the bytes it uses in the
+smaller half into its new segment; once the segments hold more than twice the dataset's bytes, or the
+dataset lies in more than _MOST_EXTENTS extents, it writes everything afresh.
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ class Extent(NamedTuple):
     length: int
 
 
-class Layout(NamedTuple):  # not a dataclass: the cold query path reads layouts, and dataclasses costs its import
+class Layout(NamedTuple):  # not a dataclass: a small dataset's cold query reads its layout, and dataclasses costs an import
     dataset_sha256: str
     graphs: dict[str, GraphBlock]  # in the dataset's order
     extents: tuple[Extent, ...]

@@ -24,7 +24,7 @@ from kg.querying import execute, load_dataset
 from kg.results import render
 from kg.sparql_text import network_clauses, unescape, where_block_start
 from kg.store import oxigraph_store_path, read_manifest
-from conftest import rewrite_dataset, built_dataset
+from conftest import built_dataset, rewrite_dataset
 
 HEAVY = ("rdflib", "owlrl", "pyshacl", "yaml")
 FORMATS = ("table", "csv", "tsv", "json")

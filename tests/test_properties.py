@@ -36,7 +36,7 @@ from kg.cli import cli
 from kg.project import open_project
 from kg.store import MANIFEST_FILE, is_current
 
-from conftest import built_dataset, FIXTURES, REPO, copy_project
+from conftest import FIXTURES, REPO, built_dataset, copy_project
 
 MINI = FIXTURES / "mini" / "seeds"
 NOTE, REGISTRY = "note.yaml", "registry.yaml"

@@ -20,7 +20,7 @@ from kg.project import open_project
 from kg.ntriples import parse_term
 from kg.rules import closure_lines, infer, infer_fast, infer_lines, unsupported_axioms
 
-from conftest import built_dataset, REPO, load_generator
+from conftest import REPO, built_dataset, load_generator
 
 
 def _graphs(root):

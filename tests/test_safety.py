@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import built_dataset, FIXTURES, REPO, copy_project
+from conftest import FIXTURES, REPO, built_dataset, copy_project
 from kg.build import build
 from kg.cli import cli
 from kg.errors import NetworkBlocked, ProjectError, QueryTimeout
