@@ -315,15 +315,17 @@ def _seen_unchanged(project: Project, manifest: Manifest) -> bool:
 def save(project: Project, blocks: Iterable, manifest_for: Callable[[str], Manifest], context_sha256: str, lines: int,
          copy: frozenset[str] = frozenset()) -> Manifest:
     """The dataset's new segment and its layout first (kg/segments.py write_dataset, from the graphs'
-    `blocks`), manifest last: a build killed in between leaves a manifest that no longer matches. Then
-    the files' identities, so later checks can skip hashing them (see _seen_unchanged), and the old
+    `blocks`), then the files' identities, so later checks can skip hashing them (see _seen_unchanged),
+    manifest last: a build killed before leaves a manifest that no longer matches. Then the old
     segments the new layout does not use are removed. `manifest_for(dataset_sha256)` makes the manifest."""
     from .segments import remove_unused, write_dataset
 
     layout = write_dataset(project.build, blocks, context_sha256, lines, copy)
     manifest = manifest_for(layout.dataset_sha256)._replace(dataset_length=layout.length)
-    write_atomically(project.build / MANIFEST_FILE, manifest.to_json().encode())
+    # recorded before the manifest names the dataset: once it does, a killed build must have left no
+    # temporary file, since a query finds the build current and runs no build that would remove it
     _record_seen(project, manifest, _identities(project, layout.segments()))
+    write_atomically(project.build / MANIFEST_FILE, manifest.to_json().encode())
     remove_unused(project.build, layout)
     for legacy in _LEGACY_FILES:  # the one-file dataset of kg before segments, and its index
         with contextlib.suppress(FileNotFoundError):

@@ -124,3 +124,18 @@ def test_a_build_removes_the_one_file_dataset_of_earlier_versions(mini_copy):
         (project.build / legacy).write_bytes(b"from kg before segments\n")
     build(project)
     assert not (project.build / "dataset.nq").exists() and not (project.build / "dataset.graphs.json").exists()
+
+
+def test_the_manifest_is_the_last_file_a_build_writes(mini_copy, monkeypatch):
+    # Once the manifest names the new dataset, a query finds the build current and runs no build that
+    # would remove a killed build's temporary files: so nothing may be written after it.
+    written = []
+    write = store.write_atomically
+
+    def recording(path, data):
+        written.append(path.name)
+        return write(path, data)
+
+    monkeypatch.setattr(store, "write_atomically", recording)
+    build(open_project(mini_copy))
+    assert written[-1] == store.MANIFEST_FILE and store.SEEN_FILE in written
