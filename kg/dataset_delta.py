@@ -58,8 +58,8 @@ class PreviousDataset:
 
     def __init__(self, mapped: MappedDataset, layout: Layout, copy: frozenset[str] = frozenset()) -> None:
         self._mapped = mapped
+        self.layout = layout
         self.blocks = {name: (block.offset, block.length, block.lines_sha256) for name, block in layout.graphs.items()}
-        self.block_sha256 = {name: block.sha256 for name, block in layout.graphs.items()}
         self.context_sha256 = layout.context_sha256
         self.line_count = layout.lines
         self.copy = copy  # the segments whose used bytes the next write copies (kg/segments.py segments_to_copy)
@@ -162,7 +162,8 @@ class DatasetBlocks:
             lines_sha256 = digest.hex() if digest is not None else None
             if self.previous is not None and self.previous.unchanged(name, digest):
                 start, length, _ = self.previous.blocks[name]
-                yield Block(name, list(self.previous.mapped().spans(start, start + length)), lines_sha256, self.previous.block_sha256[name])
+                yield Block(name, list(self.previous.mapped().spans(start, start + length)), lines_sha256,
+                            self.previous.layout.graphs[name].sha256)
             elif name == INFERRED and self.inferred_patch is not None:
                 yield Block(name, self._patched(name), lines_sha256)
             else:

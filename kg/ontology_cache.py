@@ -28,7 +28,7 @@ def ontology_lines(project: Project, digests: dict[str, bytes], make: Callable[[
     """make(), the ontology's lines, or what an earlier call kept for the same files. `digests`: the
     input files' digests by name (kg/store.py input_digests); `readable` is False for `kg build
     --force`, `writable` for `kg validate`."""
-    from .store import checked, file_sha256, with_checksum, write_atomically
+    from .store import file_sha256, keep_entry, read_entry
 
     key = hashlib.sha256(_code_digest())
     for path in project.ontology_files():
@@ -36,22 +36,15 @@ def ontology_lines(project: Project, digests: dict[str, bytes], make: Callable[[
         digest = digests.get(name)
         key.update(name.encode() + b"\0" + (digest if digest is not None else file_sha256(path)))
     entry = project.build / CACHE_DIR / f"{key.hexdigest()}.nt"
-    if readable:
+    payload = read_entry(entry) if readable else None
+    if payload is not None:
         try:
-            payload = checked(entry.read_bytes(), entry.name)
-            if payload is not None:
-                return set(payload.decode("utf-8").split("\n")) if payload else set()
-        except (OSError, UnicodeDecodeError):
+            return set(payload.decode("utf-8").split("\n")) if payload else set()
+        except UnicodeDecodeError:
             pass
     lines = make()
     if writable:
-        try:
-            write_atomically(entry, with_checksum("\n".join(sorted(lines)).encode("utf-8"), entry.name))
-            for other in entry.parent.glob("*.nt"):  # one ontology per project: an older entry only takes room
-                if other != entry:
-                    other.unlink(missing_ok=True)
-        except OSError:
-            pass  # only a cache
+        keep_entry(entry, "\n".join(sorted(lines)).encode("utf-8"))
     return lines
 
 

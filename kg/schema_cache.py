@@ -45,14 +45,7 @@ class SchemaCache:
         closure = schema_closure(ontology if isinstance(ontology, Graph) else ontology())
         if self.writable:
             _write(path, closure)
-            self._remove_all_but(path)
         return closure
-
-    def _remove_all_but(self, kept: Path) -> None:
-        # one ontology per project: an entry for an earlier one would only take up room
-        for entry in self.directory.glob("*.nt"):
-            if entry != kept:
-                entry.unlink(missing_ok=True)
 
 
 def schema_closure(ontology: Graph) -> Graph:
@@ -80,20 +73,16 @@ def _key(ontology_lines: Iterable[str]) -> str:
 
 
 def _write(path: Path, closure: Graph) -> None:
-    from .store import with_checksum, write_atomically
+    from .store import keep_entry
 
     # "\n" only between lines: term() escapes line breaks inside a literal
-    body = "\n".join(sorted(f"{term(s)} {term(p)} {term(o)}" for s, p, o in closure)).encode("utf-8")
-    write_atomically(path, with_checksum(body, path.name))
+    keep_entry(path, "\n".join(sorted(f"{term(s)} {term(p)} {term(o)}" for s, p, o in closure)).encode("utf-8"))
 
 
 def _read(path: Path) -> Graph | None:
-    from .store import checked
+    from .store import read_entry
 
-    try:
-        body = checked(path.read_bytes(), path.name)
-    except OSError:
-        return None
+    body = read_entry(path)
     if body is None:
         return None
     closure = Graph()

@@ -160,9 +160,10 @@ class MappedDataset:
         except BaseException:
             self.close()
             raise
+        self._length = position  # asked at every slice of the binary search: not summed again each time
 
     def __len__(self) -> int:
-        return self.layout.length
+        return self._length
 
     def __enter__(self) -> MappedDataset:
         return self
@@ -213,12 +214,6 @@ class MappedDataset:
             if found >= 0:
                 return position + found - first
         return -1
-
-    def chunks(self, size: int = 1 << 24) -> Iterator[memoryview]:
-        """The dataset's bytes in order, as views of at most `size` bytes."""
-        for span in self.spans(0, len(self)):
-            for start in range(0, span.length, size):
-                yield span.view[start:start + size]
 
     def intact(self) -> bool:
         """Whether every block's bytes have the digest the layout records (and so the dataset its digest)."""

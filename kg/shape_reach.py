@@ -211,29 +211,23 @@ def _reach_key(shapes_digest: bytes) -> str:
 
 
 def _keep_reach(path: FilePath, found: Reach | str) -> None:
-    from .store import with_checksum, write_atomically
+    from .store import keep_entry
 
     if isinstance(found, str):
         body = {"unbounded": found}
     else:
         body = {"paths": sorted(found.paths), "target_paths": sorted(found.target_paths),
                 "global_predicates": sorted(found.global_predicates)}
-    try:
-        write_atomically(path, with_checksum(json.dumps(body, sort_keys=True).encode("utf-8"), path.name))
-        for entry in path.parent.glob("*.json"):  # one set of shapes per project: an older entry only takes room
-            if entry != path:
-                entry.unlink(missing_ok=True)
-    except OSError:
-        pass  # only a cache: a build directory that cannot be written works it out every time
+    keep_entry(path, json.dumps(body, sort_keys=True).encode("utf-8"))
 
 
 def _read_reach(path: FilePath) -> Reach | str | None:
-    from .store import checked
+    from .store import read_entry
 
+    payload = read_entry(path)
     try:
-        payload = checked(path.read_bytes(), path.name)
         return None if payload is None else _decoded_reach(json.loads(payload))
-    except (OSError, ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError):
         return None
 
 

@@ -209,6 +209,28 @@ def checked(data: bytes, name: str) -> bytes | None:
     return payload if len(data) >= _CHECKSUM and _checksum(payload, name) == data[:_CHECKSUM] else None
 
 
+def read_entry(path: Path) -> bytes | None:
+    """The payload of a cache entry that keep_entry wrote at `path`, or None if there is none or it is
+    damaged or another key's."""
+    try:
+        return checked(path.read_bytes(), path.name)
+    except OSError:
+        return None
+
+
+def keep_entry(path: Path, payload: bytes) -> None:
+    """Keep `payload` as the cache entry at `path` (its name is its key), and remove the other entries of
+    its directory with its suffix: the caches that use this hold one entry per project (an ontology, a
+    set of shapes), so an older one only takes room. A directory that cannot be written keeps nothing."""
+    try:
+        write_atomically(path, with_checksum(payload, path.name))
+        for other in path.parent.glob(f"*{path.suffix}"):
+            if other != path:
+                other.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 def _checksum(payload: bytes, name: str) -> bytes:
     digest = hashlib.sha256(name.encode() + b"\0")
     digest.update(payload)
