@@ -239,6 +239,22 @@ def select(store, query: SavedQuery, values: dict[str, Value], timeout: float | 
 
 
 def _evaluate(store, query: SavedQuery, text: str, values: dict[str, Value]) -> QueryResult:
+    from .result_order import ordered_rows, trailing_order
+
+    order = trailing_order(text)
+    if order is not None:  # sorted here rather than by pyoxigraph, where that gives its order (kg/result_order.py)
+        try:
+            variables, rows = _answers(store, query, order.unordered_text, values)
+        except QueryError:
+            pass  # reported as the query is written, below
+        else:
+            ordered = ordered_rows(order, variables, rows)
+            if ordered is not None:
+                return QueryResult(variables, ordered)
+    return QueryResult(*_answers(store, query, text, values))
+
+
+def _answers(store, query: SavedQuery, text: str, values: dict[str, Value]) -> tuple[tuple[str, ...], tuple[tuple, ...]]:
     import pyoxigraph
 
     try:
@@ -252,7 +268,7 @@ def _evaluate(store, query: SavedQuery, text: str, values: dict[str, Value]) -> 
         raise
     except Exception as error:  # pyoxigraph's evaluation errors (OSError, RuntimeError, ...)
         raise QueryError(Problem(query.display, None, None, f"SPARQL: {error}", "fix the query", "query")) from None
-    return QueryResult(variables, rows)
+    return variables, rows
 
 
 def _parsed(store, query: SavedQuery, text: str, values: dict[str, Value]):

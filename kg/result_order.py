@@ -1,0 +1,215 @@
+"""ORDER BY done in Python, after pyoxigraph has found the answers.
+
+pyoxigraph sorts by comparing terms through its string table: on the on-disk store each comparison
+looks up both strings, so at 10,000 articles sorting 20,000 rows took longer than finding them
+(statements-about: 2.9 s with ORDER BY, 1.5 s without). Here the query runs without its final
+ORDER BY (and LIMIT, OFFSET), and the rows, whose terms are decoded anyway, are sorted in Python.
+That is done when every key is a variable the query projects (`?v`, `ASC(?v)`, `DESC(?v)`) and
+nothing but LIMIT and OFFSET follows; otherwise pyoxigraph sorts.
+
+The order is SPARQL's, and pyoxigraph's wherever pyoxigraph's is defined: unbound < blank nodes
+(all equal) < IRIs (by code point) < literals. Among literals, strings by code point, numbers by
+value, dates and dateTimes by instant (one without a time zone taken as UTC, which agrees with
+pyoxigraph wherever it can tell the two apart, more than 14 hours). Where SPARQL leaves the order
+open and pyoxigraph's comparison gives up (a string against a number, language-tagged strings,
+booleans, a date against a gYear, NaN), pyoxigraph's result depends on its sorting algorithm;
+here such literals rank after those kinds, grouped, by text. Rows whose keys are equal, whose order
+SPARQL leaves open too, are ordered by their columns' terms, so the output does not depend on the
+store's plan (in memory or on disk) either.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
+
+from .prefixes import XSD, XSD_STRING
+from .sparql_text import tokens, unescape
+
+
+class OrderKey(NamedTuple):
+    variable: str
+    descending: bool
+
+
+class TrailingOrder(NamedTuple):
+    """A query's final ORDER BY (with LIMIT and OFFSET) cut off: the text to run, and how to order and slice its rows."""
+
+    unordered_text: str
+    keys: tuple[OrderKey, ...]
+    offset: int
+    limit: int | None
+
+
+class _Unordered(Exception):
+    pass
+
+
+def trailing_order(text: str) -> TrailingOrder | None:
+    """The query's top-level ORDER BY, when it is only variable keys followed by nothing but LIMIT and
+    OFFSET; None otherwise (no ORDER BY, expressions, VALUES after it, codepoint escapes)."""
+    plain, ends = unescape(text)
+    if ends is not None:
+        return None
+    significant = [match for match in tokens(plain) if match.lastgroup not in ("space", "comment")]
+    depth, start = 0, None
+    for index, token in enumerate(significant):
+        if token.lastgroup == "other" and token.group() in "{}":
+            depth += 1 if token.group() == "{" else -1
+        elif depth == 0 and _word(token) == "ORDER" and index + 1 < len(significant) and _word(significant[index + 1]) == "BY":
+            start = index
+    if start is None or depth != 0:
+        return None
+    try:
+        keys, position = _keys(significant, start + 2)
+        offset, limit = _slice(significant, position)
+    except _Unordered:
+        return None
+    projected = _projection(significant)
+    if projected is not None and any(key.variable not in projected for key in keys):
+        return None  # sorting by what the rows do not hold: pyoxigraph's ORDER BY it is
+    return TrailingOrder(plain[:significant[start].start()], tuple(keys), offset, limit)
+
+
+def _word(token) -> str:
+    return token.group().upper() if token.lastgroup == "word" else ""
+
+
+def _projection(significant) -> set[str] | None:
+    """The variables the outer SELECT projects; None for SELECT *."""
+    names, depth, after_as = set(), 0, False
+    for token in significant[next((i for i, t in enumerate(significant) if _word(t) == "SELECT"), len(significant)) + 1:]:
+        if _word(token) == "WHERE" or token.group() == "{":
+            break
+        if token.group() == "*" and depth == 0:
+            return None
+        if token.group() in "()":
+            depth += 1 if token.group() == "(" else -1
+        elif token.lastgroup == "variable" and (depth == 0 or after_as):
+            names.add(token.group()[1:])
+        after_as = _word(token) == "AS"
+    return names
+
+
+def _keys(significant, position: int) -> tuple[list[OrderKey], int]:
+    keys = []
+    while position < len(significant):
+        token = significant[position]
+        if token.lastgroup == "variable":
+            keys.append(OrderKey(token.group()[1:], False))
+            position += 1
+        elif _word(token) in ("ASC", "DESC"):
+            parts = significant[position + 1:position + 4]
+            if [part.group() for part in parts[::2]] != ["(", ")"] or len(parts) < 3 or parts[1].lastgroup != "variable":
+                raise _Unordered
+            keys.append(OrderKey(parts[1].group()[1:], _word(token) == "DESC"))
+            position += 4
+        else:
+            break
+    if not keys:
+        raise _Unordered
+    return keys, position
+
+
+def _slice(significant, position: int) -> tuple[int, int | None]:
+    offset, limit, seen = 0, None, set()
+    while position < len(significant):
+        keyword = _word(significant[position])
+        if keyword not in ("LIMIT", "OFFSET") or keyword in seen:
+            raise _Unordered
+        seen.add(keyword)
+        number, position = _integer(significant, position + 1)
+        if keyword == "LIMIT":
+            limit = number
+        else:
+            offset = number
+    return offset, limit
+
+
+def _integer(significant, position: int) -> tuple[int, int]:
+    """The integer at `position` and the position after it: the tokens hold a number one digit at a time."""
+    digits = []
+    while (position < len(significant) and significant[position].group().isdigit()
+           and (not digits or significant[position].start() == significant[position - 1].end())):
+        digits.append(significant[position].group())
+        position += 1
+    if not digits:
+        raise _Unordered
+    return int("".join(digits)), position
+
+
+def ordered_rows(order: TrailingOrder, variables: tuple[str, ...], rows: tuple[tuple, ...]) -> tuple[tuple, ...] | None:
+    """The rows in the order the ORDER BY asks for, sliced; None if a key is not a column of the rows."""
+    columns = []
+    for key in order.keys:
+        if key.variable not in variables:
+            return None
+        columns.append((variables.index(key.variable), key.descending))
+    ranked = sorted(rows, key=_row_key)  # the tie-break first: the stable sorts below keep it among equal keys
+    for column, descending in reversed(columns):
+        ranked.sort(key=lambda row: term_key(row[column]), reverse=descending)
+    end = None if order.limit is None else order.offset + order.limit
+    return tuple(ranked[order.offset:end])
+
+
+def term_key(term) -> tuple:
+    """Where a pyoxigraph term ranks in an ORDER BY (see the module's docstring)."""
+    if term is None:
+        return (0,)
+    datatype = getattr(term, "datatype", None)
+    if datatype is None:
+        if type(term).__name__ == "BlankNode":
+            return (1,)  # pyoxigraph ranks all blank nodes equal: the next key decides
+        return (2, term.value)
+    if term.language:
+        return (3, _OTHER, term.value, term.language)
+    datatype = datatype.value
+    if datatype == XSD_STRING:
+        return (3, _STRING, term.value)
+    value = _VALUE_OF.get(datatype, _no_value)(term.value)
+    if value is None:
+        return (3, _OTHER, term.value, datatype)
+    return (3, _VALUE_KIND[datatype], value)
+
+
+def _no_value(lexical: str) -> None:
+    return None
+
+
+def _number(lexical: str):
+    try:
+        value = Decimal(lexical)
+    except InvalidOperation:
+        return None
+    return None if value.is_nan() else value
+
+
+def _instant(lexical: str):
+    """A date or dateTime as a UTC instant; one without a time zone is taken as UTC, which orders it as
+    pyoxigraph does wherever pyoxigraph can tell (more than 14 hours apart)."""
+    match = _DATE_TIME.fullmatch(lexical)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone, zone_hours, zone_minutes = match.groups()
+    try:
+        moment = datetime(int(year), int(month), int(day), tzinfo=timezone.utc)
+        moment += timedelta(hours=int(hour or 0), minutes=int(minute or 0), seconds=int(second or 0),
+                            microseconds=int((fraction or "0")[:6].ljust(6, "0")))
+        if zone and zone != "Z":
+            moment -= (1 if zone[0] == "+" else -1) * timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
+    except (ValueError, OverflowError):  # years beyond 1..9999, 24:00:00
+        return None
+    return moment
+
+
+def _row_key(row: tuple) -> tuple:
+    return tuple(("", "", "", "") if term is None else
+                 (type(term).__name__, term.value, getattr(getattr(term, "datatype", None), "value", ""), getattr(term, "language", None) or "")
+                 for term in row)
+
+
+_STRING, _NUMBER, _MOMENT, _OTHER = range(4)
+_DATE_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?)?(Z|[+-](\d{2}):(\d{2}))?")
+_VALUE_KIND = {XSD + name: _NUMBER for name in ("integer", "decimal", "double", "float")} | {XSD + "date": _MOMENT, XSD + "dateTime": _MOMENT}
+_VALUE_OF = {XSD + name: _number for name in ("integer", "decimal", "double", "float")} | {XSD + "date": _instant, XSD + "dateTime": _instant}
