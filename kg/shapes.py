@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -216,7 +217,7 @@ class _Scope:
         if any(isinstance(node, ox.BlankNode) for node in focus | anchors) or len(focus) + len(anchors) > _MOST_FOCUS:
             return False
         self.focus, self.anchors = focus, anchors
-        view.restrict(self.changed_lines, retargeted)
+        view.restrict(self.changed_lines, self.triples, retargeted)
         return True
 
 
@@ -257,12 +258,13 @@ class _StoreData:
             self.unscanned = documents(lines)  # a generator: scanned once
         self.parse_term = parse_term
 
-    def restrict(self, changed_lines: list[str], retargeted: set) -> None:
-        """Take the values of a sh:datatype check from the `changed_lines` only, unless a node of
-        `retargeted` (pyoxigraph terms: those that may have become focus nodes) has values for one: those
-        were never judged, so every line is read for them. The other values were judged by the previous
-        check, which found no problem: an unchanged triple's value passes again (the caller of
-        run_checks keeps only the focus nodes it checks)."""
+    def restrict(self, changed_lines: list[str], changed_triples: list, retargeted: set) -> None:
+        """Take the values of a sh:datatype check from the `changed_lines` (`changed_triples`: the same,
+        parsed by pyoxigraph) that the data still holds. The other values were judged by the previous check,
+        which found no problem: an unchanged triple's value passes again (the caller of run_checks keeps
+        only the focus nodes it checks). A node of `retargeted` (pyoxigraph terms: those that may have
+        become focus nodes) was maybe never judged: its values must all be in the changed lines (a new
+        anchor's offsets after a quote moved), else every line is read."""
         import pyoxigraph as ox
 
         if not self.unscanned:
@@ -270,21 +272,21 @@ class _StoreData:
         if any(isinstance(node, ox.Literal) for node in retargeted):
             return  # its text in the lines may not be pyoxigraph's
         default = ox.DefaultGraph()
+        quads = (ox.Quad(triple.subject, triple.predicate, triple.object, default) for triple in changed_triples)
+        held = [(line, quad) for line, quad in zip(changed_lines, quads, strict=True)
+                if f"<{quad.predicate.value}>" in self.watched and quad in self.store]
+        brought = ox.Store()  # compared in a store: pyoxigraph hands xsd:nonNegativeInteger back as xsd:integer
+        brought.extend(quad for _, quad in held)
         for predicate in (ox.NamedNode(text[1:-1]) for text in self.watched):
             for node in retargeted:
-                if next(self.store.quads_for_pattern(node, predicate, None, default), None) is not None or \
-                        next(self.store.quads_for_pattern(None, predicate, node, default), None) is not None:
-                    return
-        texts = {str(node) for node in retargeted}
-        for line in changed_lines:
-            subject, predicate_text, obj = line.split(" ", 2)
-            if predicate_text in self.watched and (subject in texts or obj in texts):
-                return
+                for quad in chain(self.store.quads_for_pattern(node, predicate, None, default),
+                                  self.store.quads_for_pattern(None, predicate, node, default)):
+                    if quad not in brought:
+                        return  # a value no changed line brings
         self.unscanned = ()
-        for line in changed_lines:
+        for line, _ in held:
             subject, predicate_text, obj = line.split(" ", 2)
-            if predicate_text in self.watched:
-                self.watched[predicate_text].append((subject, obj))
+            self.watched[predicate_text].append((subject, obj))
 
     def _watch(self, document: str) -> None:
         # str.find runs at memory speed; a regex over every line of a large build does not

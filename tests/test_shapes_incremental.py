@@ -145,6 +145,18 @@ def wake_dormant(rng, data):
                             f"{rng.choice(data.typed(KG.Quote))} {t(KG.anchoredAt)} <{V.KGR}dormant-anchor>"])], {}
 
 
+def moved_quote(rng, data):
+    """A quote moved in its text: its anchor's selector is a new node (the offsets are in its name), whose values,
+    right or wrong, come only with the edit."""
+    anchor, _, selector = rng.choice(data.with_predicate(OA.hasSelector)).split(" ", 2)
+    old = [line for line in data.lines if line.startswith(f"{selector} ") or line.endswith(f" {selector}")]
+    moved = f"<{V.KGR}moved-selector-{rng.randrange(10 ** 6)}>"
+    new = [line.replace(selector, moved) for line in old]
+    if rng.random() < 0.5:
+        new = [re.sub(r'"[0-9]+"(\^\^<[^>]*>)$', lambda m: rng.choice(['"-4"', '"x"', '"3"']) + m.group(1), line) for line in new]
+    return old, new, {}
+
+
 def harmless(rng, data):
     """Nothing any check reads."""
     predicate = rng.choice([KG.claim, RDFS.label, V.SCHEMA.description])
@@ -158,7 +170,7 @@ def subclass(rng, data):
 
 
 EDITS = [remove_required, retype, drop_type, offsets, exact_text, exact_text, text_file, missing_text, second_value,
-         bad_datatype, uncite, wake_dormant, wake_dormant, harmless, harmless, subclass]
+         bad_datatype, uncite, wake_dormant, wake_dormant, moved_quote, moved_quote, harmless, harmless, subclass]
 
 
 # --------------------------------------------------------------------------- the oracle
@@ -253,6 +265,46 @@ def test_annotation_edits_built_again_give_the_problems_of_checking_everything(c
         assert check_triple_lines(iter(sorted(new)), origins, root, root / "ontology" / "shapes", store, changed=delta) == everything, name
         outcomes[name] = len(everything)
     assert outcomes == {"claim reworded": 0, "quote shortened": 0, "cites dropped": 0, "statement dropped": 0, "statistic unsourced": 1}
+
+
+class Unread:
+    """Lines that fail the test if anything reads them."""
+
+    def __init__(self, lines):
+        self.lines = lines
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        raise AssertionError("every line was read")
+
+
+def test_a_moved_quotes_new_offsets_are_judged_from_the_edit_alone(corpus):
+    """A new selector's values all come with the edit: its datatype checks need no other line, right or wrong."""
+    anchor, _, selector = corpus.with_predicate(OA.hasSelector)[0].split(" ", 2)
+    old = {line for line in corpus.lines if line.startswith(f"{selector} ") or line.endswith(f" {selector}")}
+    moved = f"<{V.KGR}moved-selector>"
+    for bad in (None, '"-4"', '"x"'):
+        new = {line.replace(selector, moved) for line in old}
+        if bad:
+            new = {re.sub(r'"[0-9]+"(\^\^<[^>]*>)$', lambda m: bad + m.group(1), line) for line in new}
+        after = (corpus.lines - old) | new
+        everything = check(corpus, after)
+        assert bool(everything) == bool(bad), bad
+        assert check_triple_lines(Unread(after), corpus.origins, corpus.root, corpus.root / "ontology" / "shapes", stored(after),
+                                  changed=old | new) == everything, bad
+
+
+def test_a_retargeted_node_with_values_from_unchanged_lines_reads_every_line(corpus):
+    """A dormant selector made a focus node: its bad offsets are in lines the edit did not touch."""
+    woken = f"<{V.KGR}dormant-selector> {TYPE} {t(OA.TextPositionSelector)}"
+    after = corpus.lines | {woken}
+    everything = check(corpus, after)
+    assert everything
+    with pytest.raises(AssertionError, match="every line was read"):
+        check_triple_lines(Unread(after), corpus.origins, corpus.root, corpus.root / "ontology" / "shapes", stored(after), changed=[woken])
+    assert check(corpus, after, stored(after), changed=[woken]) == everything
 
 
 def test_what_cannot_be_bounded_is_checked_in_full(corpus, tmp_path):
