@@ -172,8 +172,15 @@ def _shape_problems(project: Project, previous: PreviousDataset, lines: dict[str
                 yield from previous.old_lines(name)
         yield from (line for name, graph in lines.items() if name not in previous.blocks for line in graph)
 
+    def graph_lines(name: str):  # one graph's lines, as in every_line; the inferred graph is most of them
+        if name in lines:
+            return lines[name]
+        if name == INFERRED or name in changes or name not in previous.blocks:
+            return None
+        return previous.old_lines(name)
+
     return bool(check_triple_lines(every_line(), {}, project.root, project.shapes, store, changed=changed,
-                                   reach_cache=project.build / REACH_CACHE_DIR))
+                                   reach_cache=project.build / REACH_CACHE_DIR, graph_lines=graph_lines))
 
 
 def adopt_store(project: Project, plan: IncrementalPlan, old: Manifest, new: Manifest) -> None:

@@ -12,7 +12,7 @@ anchors whose result a changed triple can reach (kg/shape_reach.py), with the sa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
 from pathlib import Path
@@ -107,7 +107,8 @@ def _load_shapes(shapes_dir: Path, project_root: Path) -> tuple[Graph, dict[Node
 
 
 def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, int]], project_root: Path, shapes_dir: Path,
-                      store=None, changed: Iterable[str] | None = None, reach_cache: Path | None = None) -> list[Problem]:
+                      store=None, changed: Iterable[str] | None = None, reach_cache: Path | None = None,
+                      graph_lines: Callable[[str], Iterable[str] | None] | None = None) -> list[Problem]:
     """`check_shapes` for the build: the data is N-Triples text (kg/ntriples.py, without " ."), loaded once
     into pyoxigraph for the compiled shapes and the anchor checks (or given already loaded as `store`,
     whose default graph holds exactly those triples); no rdflib Graph of it is made unless the shapes need pySHACL.
@@ -119,7 +120,10 @@ def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, in
     everything. Where the shapes' reach cannot be bounded, or the change holds a blank node or an
     rdfs:subClassOf triple, everything is checked. With `store` given, the lines are then not read at all
     unless a node became a focus node of a sh:datatype check that it has values for. `reach_cache`: a
-    directory where the shapes' reach is kept between calls (kg/shape_reach.py kept_shape_reach)."""
+    directory where the shapes' reach is kept between calls (kg/shape_reach.py kept_shape_reach).
+    `graph_lines`: with a `store` that holds the named graphs too, the lines of one of them by name (None
+    if reading it costs about as much as reading everything): a new focus node's unchanged values are then
+    read from the graphs that hold them instead of from every line."""
     from .shape_queries import Unsupported, compile_shapes, run_checks
 
     project_root, shapes_dir = Path(project_root), Path(shapes_dir)
@@ -130,7 +134,7 @@ def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, in
         data = Graph().parse(data="".join(line + " .\n" for line in lines), format="nt")
         return check_shapes(data, origins, project_root, shapes_dir, engine="pyshacl")
     scope = _Scope.of(_reach_of(shapes, shapes_digest, reach_cache), changed) if changed is not None and not problems else None
-    view = _StoreData(lines, {check.datatype[1] for check in checks if check.datatype}, store)
+    view = _StoreData(lines, {check.datatype[1] for check in checks if check.datatype}, store, graph_lines)
     focus = anchors = None
     if scope is not None and scope.bound(view):
         focus, anchors = scope.focus, scope.anchors
@@ -233,7 +237,7 @@ _OBVIOUSLY_FINE = {
 class _StoreData:
     """The built graph in a pyoxigraph store, with what the shapes need of it answered there."""
 
-    def __init__(self, lines: Iterable[str], watched: set[URIRef], store=None):
+    def __init__(self, lines: Iterable[str], watched: set[URIRef], store=None, graph_lines: Callable[[str], Iterable[str] | None] | None = None):
         import pyoxigraph as ox
 
         from .ntriples import documents, parse_term, term
@@ -257,14 +261,16 @@ class _StoreData:
             self.store = store
             self.unscanned = documents(lines)  # a generator: scanned once
         self.parse_term = parse_term
+        self.graph_lines = graph_lines
 
     def restrict(self, changed_lines: list[str], changed_triples: list, retargeted: set) -> None:
         """Take the values of a sh:datatype check from the `changed_lines` (`changed_triples`: the same,
         parsed by pyoxigraph) that the data still holds. The other values were judged by the previous check,
         which found no problem: an unchanged triple's value passes again (the caller of run_checks keeps
         only the focus nodes it checks). A node of `retargeted` (pyoxigraph terms: those that may have
-        become focus nodes) was maybe never judged: its values must all be in the changed lines (a new
-        anchor's offsets after a quote moved), else every line is read."""
+        become focus nodes) was maybe never judged: its values come with the changed lines (a new anchor's
+        offsets after a quote moved), or from the lines of the named graphs that hold them (graph_lines),
+        else every line is read."""
         import pyoxigraph as ox
 
         if not self.unscanned:
@@ -277,16 +283,43 @@ class _StoreData:
                 if f"<{quad.predicate.value}>" in self.watched and quad in self.store]
         brought = ox.Store()  # compared in a store: pyoxigraph hands xsd:nonNegativeInteger back as xsd:integer
         brought.extend(quad for _, quad in held)
-        for predicate in (ox.NamedNode(text[1:-1]) for text in self.watched):
-            for node in retargeted:
-                for quad in chain(self.store.quads_for_pattern(node, predicate, None, default),
-                                  self.store.quads_for_pattern(None, predicate, node, default)):
-                    if quad not in brought:
-                        return  # a value no changed line brings
+        unchanged = [quad for predicate in (ox.NamedNode(text[1:-1]) for text in self.watched) for node in retargeted
+                     for quad in chain(self.store.quads_for_pattern(node, predicate, None, default),
+                                       self.store.quads_for_pattern(None, predicate, node, default))
+                     if quad not in brought]
+        values = self._values_in_graphs(unchanged, retargeted)
+        if values is None:
+            return
         self.unscanned = ()
-        for line, _ in held:
-            subject, predicate_text, obj = line.split(" ", 2)
+        rows = dict.fromkeys([tuple(line.split(" ", 2)) for line, _ in held] + values)  # each once, in order
+        for subject, predicate_text, obj in rows:
             self.watched[predicate_text].append((subject, obj))
+
+    def _values_in_graphs(self, quads: list, nodes: set) -> list[tuple[str, str, str]] | None:
+        """The lines, split, of the named graphs holding `quads` (default-graph quads of `nodes`) that give
+        a watched value of one of `nodes`; None unless they give every one of `quads`."""
+        import pyoxigraph as ox
+
+        if not quads:
+            return []
+        if self.graph_lines is None:
+            return None
+        graphs = {held.graph_name.value for quad in quads
+                  for held in self.store.quads_for_pattern(quad.subject, quad.predicate, quad.object, None)
+                  if isinstance(held.graph_name, ox.NamedNode)}
+        texts = {str(node) for node in nodes}
+        found = []
+        for name in sorted(graphs):
+            lines = self.graph_lines(name)
+            if lines is None:
+                return None
+            for line in lines:
+                subject, predicate_text, obj = line.split(" ", 2)
+                if predicate_text in self.watched and (subject in texts or obj in texts):
+                    found.append((subject, predicate_text, obj))
+        given = ox.Store()
+        given.bulk_load("".join(" ".join(row) + " .\n" for row in found).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+        return found if all(quad in given for quad in quads) else None
 
     def _watch(self, document: str) -> None:
         # str.find runs at memory speed; a regex over every line of a large build does not

@@ -307,6 +307,32 @@ def test_a_retargeted_node_with_values_from_unchanged_lines_reads_every_line(cor
     assert check(corpus, after, stored(after), changed=[woken]) == everything
 
 
+def test_a_retargeted_nodes_unchanged_values_are_read_from_the_graphs_holding_them(corpus):
+    """With the named graphs in the store (as the build's query store has them), a woken node's values are
+    read from its own graph's lines only; a graph too costly to read (None) means every line."""
+    woken = f"<{V.KGR}dormant-selector> {TYPE} {t(OA.TextPositionSelector)}"
+    after = corpus.lines | {woken}
+    store = stored(after)
+    dormant, rest = ox.NamedNode("urn:kg:test:dormant"), ox.NamedNode("urn:kg:test:rest")
+    for line, graph in [(line, dormant if line in DORMANT else rest) for line in after]:
+        triple = next(iter(ox.parse((line + " .\n").encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)))
+        store.add(ox.Quad(triple.subject, triple.predicate, triple.object, graph))
+    everything = check(corpus, after)
+    assert everything
+    requested = []
+
+    def graph_lines(name):
+        requested.append(name)
+        return DORMANT if name == dormant.value else None
+
+    shapes_dir = corpus.root / "ontology" / "shapes"
+    assert check_triple_lines(Unread(after), corpus.origins, corpus.root, shapes_dir, store, changed=[woken],
+                              graph_lines=graph_lines) == everything
+    assert requested == [dormant.value]
+    with pytest.raises(AssertionError, match="every line was read"):
+        check_triple_lines(Unread(after), corpus.origins, corpus.root, shapes_dir, store, changed=[woken], graph_lines=lambda name: None)
+
+
 def test_what_cannot_be_bounded_is_checked_in_full(corpus, tmp_path):
     """The data keeps a problem of its own (against the precondition, on purpose): whether it is found tells
     whether everything was checked."""
