@@ -1,15 +1,22 @@
 """The per-article part of a build — read, check, anchor, emit — cached by content, run in parallel.
 
-An article's triples depend only on its annotation file, its verbatim text, the registry and
-kg's own code, so they are kept in build/cache/articles/ under a digest of exactly those: an
-edited file gets a new digest and is redone, and a stale entry can never be used. On a hit the
-text file's digest (taken with the build's other inputs) is compared with the one recorded in
-the entry. Every entry starts with the SHA-256 of its key and the rest, so a damaged entry, or
-one under another key's name, is never read.
+An article's triples depend only on its annotation file, its verbatim text, what its reading
+looked up in the registry and kg's own code, so they are kept in build/cache/articles/ under a
+digest of exactly those: an edited file gets a new digest and is redone, and a stale entry can
+never be used. Of the registry, an article that reads without problems only asks what kind of
+thing each id it names is (a person, a program, a statistic, or nothing): the reading is handed a
+RegistryReads that notes those ids, and the key holds their kinds, so adding an alias or an
+entity to the registry redoes no article, and retyping one redoes the articles that name it. A
+reading that looked at more (an entry itself, or the list of ids) keys on the whole registry's
+bytes. On a hit the text file's digest (taken with the build's other inputs) is compared with
+the one recorded in the entry. Every entry starts with the SHA-256 of its key and the rest, so a
+damaged entry, or one under another key's name, is never read.
 
 build/cache/articles.index holds, for every entry of the last build, the little the rest of a
 build needs before it knows whether any triple changed: the article's summary (for the
-corpus-wide checks) and the digest of its sorted lines (for the derivation digest, kg/build.py).
+corpus-wide checks) and the digest of its sorted lines (for the derivation digest, kg/build.py);
+and, for each annotation file's bytes, the ids its reading looked up and the key they gave with
+the registry of that build (worked out again only when the registry changed).
 An edit that changes no triple then reads that one file instead of every entry (10,000 at
 10,000 articles, 470 MB); the lines are read only if the derivation did change (load_lines).
 
@@ -30,7 +37,7 @@ import hashlib
 import os
 import pickle
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +49,7 @@ from .store import checked, file_sha256, with_checksum, write_atomically
 
 CACHE_DIR = Path("cache") / "articles"
 INDEX_FILE = Path("cache") / "articles.index"
-_CACHE_FORMAT = b"kg-article-cache-5"
+_CACHE_FORMAT = b"kg-article-cache-6"
 # The modules whose code decides an article's triples: a change to any of them is a new cache.
 _CODE = ("annotations.py", "anchoring.py", "graph.py", "ntriples.py", "prefixes.py", "vocabulary.py", "yamlfile.py", "article_stage.py")
 _PARALLEL_FROM = 64  # below this many articles, starting workers costs more than it saves
@@ -101,6 +108,58 @@ class MadeArticle:
 
     payload: bytes
     staged: str | None = None  # a file holding its cache entry, not yet under its key; "": the entry is there already (ArticleCache.stage)
+    key: str | None = None  # the entry's key, which the registry ids its reading looked up are part of
+    looked_up: tuple[str, ...] | None = None  # those ids (RegistryReads.looked_up)
+
+
+class _ReadTable(Mapping):
+    """The registry's entities or statistics, as an article's reading sees them: an id tested for
+    (`in`) is noted; an entry handed out, or the table listed, makes the whole registry count."""
+
+    def __init__(self, table: Mapping, reads: "RegistryReads"):
+        self._table, self._reads = table, reads
+
+    def __contains__(self, identifier) -> bool:
+        self._reads.ids.add(identifier)
+        return identifier in self._table
+
+    def __getitem__(self, identifier):
+        self._reads.everything = True
+        return self._table[identifier]
+
+    def __iter__(self):
+        self._reads.everything = True
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        self._reads.everything = True
+        return len(self._table)
+
+
+class RegistryReads:
+    """The registry handed to an article's reading (kg/annotations.py read_article), noting what it looks
+    at: the ids whose kind it asks (kind_of, `in`), or that it looked at more (`everything`)."""
+
+    def __init__(self, registry: Registry):
+        self._registry = registry
+        self.path = registry.path
+        self.ids: set[str] = set()
+        self.everything = False
+        self.entities = _ReadTable(registry.entities, self)
+        self.statistics = _ReadTable(registry.statistics, self)
+
+    def kind_of(self, identifier: str) -> str | None:
+        self.ids.add(identifier)
+        return self._registry.kind_of(identifier)
+
+    def looked_up(self) -> tuple[str, ...] | None:
+        """The ids looked up, sorted; None if the reading depends on more of the registry than their kinds."""
+        return None if self.everything else tuple(sorted(self.ids))
+
+
+def registry_view(registry: Registry, looked_up: tuple[str, ...]) -> bytes:
+    """What a reading that looked up these ids saw of the registry: each one's kind."""
+    return hashlib.sha256("\n".join(f"{identifier}\0{registry.kind_of(identifier) or ''}" for identifier in looked_up).encode("utf-8")).digest()
 
 
 def process_article(path: Path, display: str, registry: Registry) -> ArticleResult | MadeArticle:
@@ -176,7 +235,8 @@ def _no_cyclic_collection() -> Iterator[None]:
 
 class ArticleCache:
     """build/cache/articles/KEY: one ArticleResult per article that built without problems, and
-    build/cache/articles.index: the summary and lines digest of each of them (see the module's notes).
+    build/cache/articles.index: the summary and lines digest of each of them, and what each annotation
+    file's reading looked up in the registry (see the module's notes).
 
     `digests`: the input files' digests by name (kg/store.py input_digests), taken once per build;
     a file missing from them (a text outside seeds/) is hashed when needed. `registry`: the
@@ -192,9 +252,14 @@ class ArticleCache:
         self.readable = readable  # `kg build --force` redoes every article (and refills the cache)
         self.writable = writable  # `kg validate` reads the cache but leaves it to `kg build`, which holds the lock
         self.registry_sha256 = self._file_sha256(registry) or b""
-        self.base = hashlib.sha256(_code_digest() + self.registry_sha256)
-        self.index: dict[str, tuple[ArticleSummary, bytes]] = self._read_index() if readable else {}
-        self._saved_keys = set(self.index)
+        self.base = hashlib.sha256(_code_digest() + registry.encode())
+        self.index: dict[str, tuple[ArticleSummary, bytes]] = {}
+        # reading key (kg's code and the annotation file's bytes) -> (entry key, the registry ids its reading looked up)
+        self.views: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+        self._views_registry = b""  # the registry's digest the views' keys were worked out with
+        if readable:
+            self.index, self.views, self._views_registry = self._read_index()
+        self._saved = (set(self.index), dict(self.views), self._views_registry)
 
     def _file_sha256(self, name: str) -> bytes | None:
         digest = self.digests.get(name)
@@ -213,14 +278,33 @@ class ArticleCache:
         except OSError:
             return not self.registry_sha256
 
-    def _key_of(self, display: str, annotation_sha256: bytes) -> str:
+    def _reading_key_of(self, display: str, annotation_sha256: bytes) -> str:
         digest = self.base.copy()
         digest.update(display.encode() + b"\0" + annotation_sha256)
         return digest.hexdigest()
 
-    def key(self, display: str) -> str | None:
+    def reading_key(self, display: str) -> str | None:
+        """The digest of kg's code and the annotation file's bytes: half an entry's key."""
         annotation = self._file_sha256(display)
-        return None if annotation is None else self._key_of(display, annotation)
+        return None if annotation is None else self._reading_key_of(display, annotation)
+
+    def key(self, reading_key: str, registry: Registry) -> str | None:
+        """The entry key of the article whose file gave `reading_key`, if a build read those bytes before
+        (else it is known once the article is read: key_for)."""
+        view = self.views.get(reading_key)
+        if view is None:
+            return None
+        key, looked_up = view
+        if self._views_registry != self.registry_sha256:
+            key = self.key_for(reading_key, looked_up, registry)
+            self.views[reading_key] = (key, looked_up)
+        return key
+
+    def key_for(self, reading_key: str, looked_up: tuple[str, ...] | None, registry: Registry) -> str:
+        """An entry's key: its reading key, and the kinds of the registry ids its reading looked up (None: the registry's bytes)."""
+        digest = hashlib.sha256(reading_key.encode())
+        digest.update(b"the whole registry\0" + self.registry_sha256 if looked_up is None else registry_view(registry, looked_up))
+        return digest.hexdigest()
 
     def _text_intact(self, summary: ArticleSummary) -> bool:
         text = self._file_sha256(summary.text_file)
@@ -246,16 +330,16 @@ class ArticleCache:
         self.index[key] = (result.article, result.lines_sha256)
         return result
 
-    def stage(self, key: str, display: str, payload: bytes) -> str | None:
-        """Write the entry of an article made from the file whose bytes gave `key` beside the entries, to
-        be put under its key (keep) once the build knows the registry did not change meanwhile; "" if
-        the entry under the key holds these bytes already (a forced rebuild writes no file it need not:
-        creating one costs more than reading one). None if the file changed while it was being read:
+    def stage(self, reading_key: str, key: str, display: str, payload: bytes) -> str | None:
+        """Write the entry of an article made from the file whose bytes gave `reading_key` beside the
+        entries, to be put under `key` (keep) once the build knows the registry did not change meanwhile;
+        "" if the entry under the key holds these bytes already (a forced rebuild writes no file it need
+        not: creating one costs more than reading one). None if the file changed while it was being read:
         its result could belong to other bytes, and is not kept.
 
         Not flushed to disk: an entry a crash left incomplete fails its checksum and is made again."""
         try:
-            if self._key_of(display, file_sha256(self.root / display)) != key:
+            if self._reading_key_of(display, file_sha256(self.root / display)) != reading_key:
                 return None
         except OSError:
             return None
@@ -268,30 +352,37 @@ class ArticleCache:
             stream.write(entry)
         return staged
 
-    def keep(self, key: str, staged: str, result: ArticleResult) -> None:
+    def keep(self, key: str, staged: str, result: ArticleResult, reading_key: str, looked_up: tuple[str, ...] | None) -> None:
         """Put a staged entry ("": one in place already) under its key."""
         if staged:
             os.replace(staged, self.directory / key)
         self.index[key] = (result.article, result.lines_sha256)
+        self.views[reading_key] = (key, looked_up)
 
-    def _read_index(self) -> dict[str, tuple[ArticleSummary, bytes]]:
+    def _read_index(self) -> tuple[dict, dict, bytes]:
         try:
             payload = checked(self.index_path.read_bytes(), INDEX_FILE.name)
             if payload is None:
-                return {}
+                return {}, {}, b""
             with _no_cyclic_collection():
-                index = pickle.loads(payload)
+                index, views, views_registry = pickle.loads(payload)
         except _UNREADABLE:
-            return {}
-        return index if isinstance(index, dict) else {}
+            return {}, {}, b""
+        if not (isinstance(index, dict) and isinstance(views, dict) and isinstance(views_registry, bytes)):
+            return {}, {}, b""
+        return index, views, views_registry
 
-    def keep_only(self, keys: set[str]) -> None:
+    def keep_only(self, keys: set[str], reading_keys: set[str]) -> None:
         """Forget entries no current article uses, so the cache does not grow with every edit; write the
-        index of the entries kept if it changed."""
+        index of the entries kept if it changed (not if the registry changed during the build: the keys
+        worked out again then may be of either registry)."""
         index = {key: record for key, record in self.index.items() if key in keys}
-        if set(index) != self._saved_keys:
-            write_atomically(self.index_path, with_checksum(pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL), INDEX_FILE.name))
-            self._saved_keys = set(index)
+        views = {reading_key: view for reading_key, view in self.views.items() if reading_key in reading_keys}
+        state = (set(index), views, self.registry_sha256)
+        if state != self._saved and self.registry_unchanged():
+            write_atomically(self.index_path, with_checksum(pickle.dumps((index, views, self.registry_sha256), protocol=pickle.HIGHEST_PROTOCOL),
+                                                            INDEX_FILE.name))
+            self._saved = state
         with contextlib.suppress(FileNotFoundError):
             for name in os.listdir(self.directory):
                 if name not in keys:
@@ -316,7 +407,8 @@ class ArticleStage:
         self.registry = registry
         self.cache = cache
         self.workers = workers or min(len(os.sched_getaffinity(0)), 8)
-        self.keys = [cache.key(name) if cache else None for name in names]
+        self.reading_keys = [cache.reading_key(name) if cache else None for name in names]
+        self.keys = [cache.key(reading_key, registry) if reading_key else None for reading_key in self.reading_keys]
 
     def results(self, on_file: Callable[[int, int], None] | None = None) -> list[ArticleResult]:
         """An article found in the cache's index comes without its lines and origins (None): enough
@@ -331,7 +423,7 @@ class ArticleStage:
         todo = [index for index, result in enumerate(results) if result is None]
         self._process(todo, results, lambda done: report(len(self.names) - len(todo) + done, len(self.names)))
         if self.cache and self.cache.writable:
-            self.cache.keep_only({key for key in self.keys if key})
+            self.cache.keep_only({key for key in self.keys if key}, {reading_key for reading_key in self.reading_keys if reading_key})
         return results
 
     def load_lines(self, results: list[ArticleResult]) -> None:
@@ -349,7 +441,7 @@ class ArticleStage:
         report(0)
         if todo and self.cache and self.cache.writable:
             self.cache.directory.mkdir(parents=True, exist_ok=True)  # for the entries the workers stage
-        staged: list[tuple[int, str]] = []  # (article, file) of the entries the workers wrote
+        staged: list[tuple[int, str, tuple[str, ...] | None]] = []  # (article, file, ids looked up) of the entries the workers wrote
         _shared = self
         try:
             with _workers(self.workers if len(todo) >= _PARALLEL_FROM else 1) as each:
@@ -357,28 +449,32 @@ class ArticleStage:
                     if isinstance(made, MadeArticle):
                         results[index] = _entry_result(made.payload)
                         if made.staged is not None:
-                            staged.append((index, made.staged))
+                            self.keys[index] = made.key
+                            staged.append((index, made.staged, made.looked_up))
                     else:
                         results[index] = made
                     report(done)
             # the articles were made with the registry read at the start: kept only if it still has the keys' bytes
             if staged and self.cache.registry_unchanged():
-                for index, name in staged:
-                    self.cache.keep(self.keys[index], name, results[index])
+                for index, name, looked_up in staged:
+                    self.cache.keep(self.keys[index], name, results[index], self.reading_keys[index], looked_up)
                 staged = []
         finally:
             _shared = None
-            for _index, name in staged:  # not kept (an entry in place already stays)
+            for _index, name, _looked_up in staged:  # not kept (an entry in place already stays)
                 if name:
                     with contextlib.suppress(OSError):
                         os.unlink(name)
 
     def make(self, index: int) -> ArticleResult | MadeArticle:
         """Read and emit one article (in a worker), its cache entry staged if it may be kept."""
-        name, key = self.names[index], self.keys[index]
-        made = process_article(self.root / name, name, self.registry)
-        if isinstance(made, MadeArticle) and key and self.cache and self.cache.writable:
-            made = MadeArticle(made.payload, self.cache.stage(key, name, made.payload))
+        name, reading_key = self.names[index], self.reading_keys[index]
+        reads = RegistryReads(self.registry)
+        made = process_article(self.root / name, name, reads)
+        if isinstance(made, MadeArticle) and reading_key and self.cache and self.cache.writable:
+            looked_up = reads.looked_up()
+            key = self.cache.key_for(reading_key, looked_up, self.registry)
+            made = MadeArticle(made.payload, self.cache.stage(reading_key, key, name, made.payload), key, looked_up)
         return made
 
 

@@ -33,7 +33,7 @@ def test_a_build_fills_the_cache_and_a_rebuild_reads_it(seeds, monkeypatch):
     build(project, force=False)  # current: nothing to do
     (seeds / "seeds" / "registry.yaml").write_bytes((seeds / "seeds" / "registry.yaml").read_bytes() + b"\n")
     build(project)
-    assert len(calls) == 5  # the registry is part of every article's key
+    assert calls == []  # no id any article names changed kind
     target = sorted(p for p in (seeds / "seeds").glob("*.yaml") if p.name != "registry.yaml")[0]
     target.write_bytes(target.read_bytes() + b"# a comment\n")
     calls.clear()
@@ -41,6 +41,78 @@ def test_a_build_fills_the_cache_and_a_rebuild_reads_it(seeds, monkeypatch):
     assert [Path(args[0]).name for args in calls] == [target.name]
     assert built_dataset(seeds) == first
     assert len(_entries(seeds)) == 5  # the entry of the old bytes is gone
+
+
+def _naming(root: Path, identifier: str) -> list[str]:
+    """The annotation files that name a registry id."""
+    import re
+
+    return sorted(path.name for path in (root / "seeds").glob("*.yaml")
+                  if path.name != "registry.yaml" and re.search(rf"\b{identifier}\b", path.read_text(encoding="utf-8")))
+
+
+def _redone(monkeypatch) -> list[str]:
+    calls: list[str] = []
+    real = article_stage.process_article
+    monkeypatch.setattr(article_stage, "process_article", lambda path, *args: calls.append(Path(path).name) or real(path, *args))
+    return calls
+
+
+@pytest.mark.parametrize("edit, redone", [
+    ("an alias", "none"), ("a new entity", "none"), ("an entity moved down the file", "none"), ("a type", "naming afsc")])
+def test_a_registry_edit_redoes_only_the_articles_naming_an_id_whose_kind_changed(seeds, tmp_path, monkeypatch, edit, redone):
+    registry = seeds / "seeds" / "registry.yaml"
+    text = registry.read_text(encoding="utf-8")
+    block = text[text.index("  - id: afsc\n"):text.index("  - id: centro-presente\n")]
+    edited = {
+        "an alias": text.replace("aliases: [AFSC, ", "aliases: [AFSC, the Friends, ", 1),
+        "a new entity": text.replace("  - id: afsc\n", "  - id: new-group\n    type: advocacy-group\n    name: A New Group\n  - id: afsc\n", 1),
+        "an entity moved down the file": text.replace(block, "", 1).replace("\nstatistics:", "\n" + block + "\nstatistics:", 1),
+        "a type": text.replace(block, block.replace("type: advocacy-group", "type: organization"), 1),
+    }[edit]
+    assert edited != text
+    project = open_project(seeds)
+    build(project)
+    calls = _redone(monkeypatch)
+    registry.write_text(edited, encoding="utf-8")
+    build(project)
+    assert calls == ([] if redone == "none" else _naming(seeds, "afsc")) and (redone == "none" or calls)
+    fresh = copy_project(tmp_path / "fresh")
+    (fresh / "seeds" / "registry.yaml").write_text(edited, encoding="utf-8")
+    monkeypatch.setattr(article_stage, "process_article", article_stage.process_article)
+    build(open_project(fresh), force=True)
+    assert built_dataset(seeds) == built_dataset(fresh)
+
+
+def test_an_id_gone_from_the_registry_is_reported_in_every_article_naming_it(seeds, monkeypatch):
+    registry = seeds / "seeds" / "registry.yaml"
+    text = registry.read_text(encoding="utf-8")
+    project = open_project(seeds)
+    build(project)
+    naming = _naming(seeds, "centro-presente")
+    assert len(naming) >= 2
+    block = text[text.index("  - id: centro-presente\n"):text.index("  - id: mira\n")]
+    registry.write_text(text.replace(block, "", 1), encoding="utf-8")
+    with pytest.raises(AnnotationError) as caught:
+        build(project)
+    files = {Path(problem.file).name for problem in caught.value.problems if "centro-presente" in problem.message}
+    assert set(naming) <= files
+
+
+def test_a_reading_that_looks_at_more_than_kinds_is_keyed_on_the_whole_registry(seeds):
+    from kg.annotations import read_registry
+    from kg.errors import ProblemCollector
+
+    registry = read_registry(seeds / "seeds" / "registry.yaml", "seeds/registry.yaml", ProblemCollector())
+    reads = article_stage.RegistryReads(registry)
+    assert reads.kind_of("afsc") == "advocacy-group" and "nobody" not in reads.statistics
+    assert reads.looked_up() == ("afsc", "nobody")
+    assert reads.entities["afsc"].name == "American Friends Service Committee"
+    assert reads.looked_up() is None
+    listing = article_stage.RegistryReads(registry)
+    assert "afsc" in list(listing.entities) and listing.looked_up() is None
+    cache = article_stage.ArticleCache(seeds, seeds / "build", "seeds/registry.yaml")
+    assert cache.key_for("k", ("afsc",), registry) != cache.key_for("k", None, registry) != cache.key_for("k", ("aclu",), registry)
 
 
 def test_force_redoes_every_article(seeds, monkeypatch):
