@@ -15,8 +15,9 @@ damaged entry, or one under another key's name, is never read.
 build/cache/articles.index holds, for every entry of the last build, the little the rest of a
 build needs before it knows whether any triple changed: the article's summary (for the
 corpus-wide checks) and the digest of its sorted lines (for the derivation digest, kg/build.py);
-and, for each annotation file's bytes, the ids its reading looked up and the key they gave with
-the registry of that build (worked out again only when the registry changed).
+and build/cache/articles.views, for each annotation file's bytes, the ids its reading looked up
+and the key they gave with the registry of that build (worked out again only when the registry
+changed).
 An edit that changes no triple then reads that one file instead of every entry (10,000 at
 10,000 articles, 470 MB); the lines are read only if the derivation did change (load_lines).
 
@@ -49,6 +50,7 @@ from .store import checked, file_sha256, with_checksum, write_atomically
 
 CACHE_DIR = Path("cache") / "articles"
 INDEX_FILE = Path("cache") / "articles.index"
+VIEWS_FILE = Path("cache") / "articles.views"
 _CACHE_FORMAT = b"kg-article-cache-6"
 # The modules whose code decides an article's triples: a change to any of them is a new cache.
 _CODE = ("annotations.py", "anchoring.py", "graph.py", "ntriples.py", "prefixes.py", "vocabulary.py", "yamlfile.py", "article_stage.py")
@@ -257,9 +259,10 @@ class ArticleCache:
         # reading key (kg's code and the annotation file's bytes) -> (entry key, the registry ids its reading looked up)
         self.views: dict[str, tuple[str, tuple[str, ...] | None]] = {}
         self._views_registry = b""  # the registry's digest the views' keys were worked out with
+        self.views_path = build_dir / VIEWS_FILE
         if readable:
-            self.index, self.views, self._views_registry = self._read_index()
-        self._saved = (set(self.index), dict(self.views), self._views_registry)
+            self.index, (self.views, self._views_registry) = self._read(self.index_path, {}), self._read(self.views_path, ({}, b""))
+        self._saved_keys, self._saved_views = set(self.index), (dict(self.views), self._views_registry)
 
     def _file_sha256(self, name: str) -> bytes | None:
         digest = self.digests.get(name)
@@ -359,30 +362,35 @@ class ArticleCache:
         self.index[key] = (result.article, result.lines_sha256)
         self.views[reading_key] = (key, looked_up)
 
-    def _read_index(self) -> tuple[dict, dict, bytes]:
+    def _read(self, path: Path, empty):
+        """The index or the views, as pickled (with their checksum); `empty` if missing, damaged or of another shape."""
         try:
-            payload = checked(self.index_path.read_bytes(), INDEX_FILE.name)
+            payload = checked(path.read_bytes(), path.name)
             if payload is None:
-                return {}, {}, b""
+                return empty
             with _no_cyclic_collection():
-                index, views, views_registry = pickle.loads(payload)
+                value = pickle.loads(payload)
         except _UNREADABLE:
-            return {}, {}, b""
-        if not (isinstance(index, dict) and isinstance(views, dict) and isinstance(views_registry, bytes)):
-            return {}, {}, b""
-        return index, views, views_registry
+            return empty
+        if isinstance(empty, dict):
+            return value if isinstance(value, dict) else empty
+        ok = isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], dict) and isinstance(value[1], bytes)
+        return value if ok else empty
 
     def keep_only(self, keys: set[str], reading_keys: set[str]) -> None:
         """Forget entries no current article uses, so the cache does not grow with every edit; write the
-        index of the entries kept if it changed (not if the registry changed during the build: the keys
-        worked out again then may be of either registry)."""
+        index of the entries kept, and the views, if they changed (not if the registry changed during the
+        build: keys worked out again then may be of either registry). The two are apart because a
+        registry edit changes only the views' registry digest, and the index is the larger by far."""
         index = {key: record for key, record in self.index.items() if key in keys}
-        views = {reading_key: view for reading_key, view in self.views.items() if reading_key in reading_keys}
-        state = (set(index), views, self.registry_sha256)
-        if state != self._saved and self.registry_unchanged():
-            write_atomically(self.index_path, with_checksum(pickle.dumps((index, views, self.registry_sha256), protocol=pickle.HIGHEST_PROTOCOL),
-                                                            INDEX_FILE.name))
-            self._saved = state
+        views = ({reading_key: view for reading_key, view in self.views.items() if reading_key in reading_keys}, self.registry_sha256)
+        if self.registry_unchanged():
+            if set(index) != self._saved_keys:
+                write_atomically(self.index_path, with_checksum(pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL), INDEX_FILE.name))
+                self._saved_keys = set(index)
+            if views != self._saved_views:
+                write_atomically(self.views_path, with_checksum(pickle.dumps(views, protocol=pickle.HIGHEST_PROTOCOL), VIEWS_FILE.name))
+                self._saved_views = views
         with contextlib.suppress(FileNotFoundError):
             for name in os.listdir(self.directory):
                 if name not in keys:

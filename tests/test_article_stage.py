@@ -272,6 +272,39 @@ def test_a_damaged_index_is_ignored(seeds, tmp_path):
     assert _built(seeds) == _fresh_build(seeds / "seeds", tmp_path / "fresh-again")
 
 
+def test_damaged_or_missing_views_redo_the_articles_not_the_answer(seeds, tmp_path, monkeypatch):
+    """Without the views the keys are not known until the articles are read again: slower, never wrong."""
+    project = open_project(seeds)
+    build(project)
+    views = seeds / "build" / article_stage.VIEWS_FILE
+    data = bytearray(views.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    views.write_bytes(bytes(data))
+    registry = seeds / "seeds" / "registry.yaml"
+    registry.write_text(registry.read_text(encoding="utf-8").replace("aliases: [AFSC, ", "aliases: [AFSC, the Friends, ", 1), encoding="utf-8")
+    calls = _redone(monkeypatch)
+    build(project)
+    assert len(calls) == 5
+    assert _built(seeds) == _fresh_build(seeds / "seeds", tmp_path / "fresh")
+    calls.clear()
+    views.unlink()
+    registry.write_text(registry.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    build(project)
+    assert len(calls) == 5 and views.is_file()
+
+
+def test_a_registry_edit_rewrites_the_views_not_the_index(seeds, monkeypatch):
+    project = open_project(seeds)
+    build(project)
+    index, views = seeds / "build" / article_stage.INDEX_FILE, seeds / "build" / article_stage.VIEWS_FILE
+    before = (index.stat().st_mtime_ns, index.stat().st_ino, views.read_bytes())
+    registry = seeds / "seeds" / "registry.yaml"
+    registry.write_text(registry.read_text(encoding="utf-8").replace("aliases: [AFSC, ", "aliases: [AFSC, the Friends, ", 1), encoding="utf-8")
+    calls = _redone(monkeypatch)
+    build(project)
+    assert calls == [] and (index.stat().st_mtime_ns, index.stat().st_ino) == before[:2] and views.read_bytes() != before[2]
+
+
 def test_an_entry_under_another_key_is_not_used(seeds):
     project = open_project(seeds)
     build(project)
