@@ -119,7 +119,8 @@ def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, in
     (kg/shape_reach.py works out which from the shapes), giving the same problems as checking
     everything. Where the shapes' reach cannot be bounded, or the change holds a blank node or an
     rdfs:subClassOf triple, everything is checked. With `store` given, the lines are then not read at all
-    unless a node became a focus node of a sh:datatype check that it has values for. `reach_cache`: a
+    unless a node that may have become a focus node of a sh:datatype check has values for it that neither
+    the changed lines nor (see `graph_lines`) the named graphs holding them give. `reach_cache`: a
     directory where the shapes' reach is kept between calls (kg/shape_reach.py kept_shape_reach).
     `graph_lines`: with a `store` that holds the named graphs too, the lines of one of them by name (None
     if reading it costs about as much as reading everything): a new focus node's unchanged values are then

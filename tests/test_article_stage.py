@@ -305,6 +305,64 @@ def test_a_registry_edit_rewrites_the_views_not_the_index(seeds, monkeypatch):
     assert calls == [] and (index.stat().st_mtime_ns, index.stat().st_ino) == before[:2] and views.read_bytes() != before[2]
 
 
+def _reword(target: Path, words: str) -> None:
+    text = target.read_text(encoding="utf-8")
+    claim = next(line for line in text.splitlines() if line.strip().startswith("claim:"))
+    target.write_text(text.replace(claim, claim.rstrip() + f" ({words})", 1), encoding="utf-8")
+
+
+def test_a_few_changed_articles_are_journalled_beside_the_index(seeds, tmp_path, monkeypatch):
+    """The index is written again only when the journal would grow past _JOURNAL_UP_TO entries."""
+    monkeypatch.setattr(article_stage, "_JOURNAL_UP_TO", 2)
+    project = open_project(seeds)
+    build(project)
+    index, journal = seeds / "build" / article_stage.INDEX_FILE, seeds / "build" / article_stage.JOURNAL_FILE
+    written = (index.stat().st_ino, index.stat().st_mtime_ns)
+    assert not journal.exists()
+    first, second = _annotations(seeds)[:2]
+    _reword(first, "journalled")  # one entry added, one removed: 2
+    build(project)
+    assert (index.stat().st_ino, index.stat().st_mtime_ns) == written and journal.is_file()
+    calls = _redone(monkeypatch)
+    build(open_project(seeds), force=False)
+    assert calls == []
+    _reword(second, "one too many")  # 4: the index again, no journal
+    build(project)
+    assert (index.stat().st_ino, index.stat().st_mtime_ns) != written and not journal.exists()
+    assert _built(seeds) == _fresh_build(seeds / "seeds", tmp_path / "fresh")
+
+
+@pytest.mark.parametrize("damage", ["damaged", "of another index"])
+def test_a_journal_that_does_not_fit_its_index_is_ignored(seeds, tmp_path, monkeypatch, damage):
+    def index_keys() -> set[str]:
+        return set(article_stage.ArticleCache(seeds, seeds / "build", "seeds/registry.yaml").index)
+
+    project = open_project(seeds)
+    build(project)
+    journal = seeds / "build" / article_stage.JOURNAL_FILE
+    first, second = _annotations(seeds)[:2]
+    original = first.read_text(encoding="utf-8")
+    before = index_keys()
+    _reword(first, "journalled")
+    build(project)
+    assert journal.is_file() and index_keys() != before
+    if damage == "damaged":
+        journal.write_bytes(journal.read_bytes()[:-10])
+        expected = before  # the index as written, without the journal's change
+    else:
+        stale = journal.read_bytes()
+        first.write_text(original, encoding="utf-8")
+        _reword(second, "rewritten")
+        monkeypatch.setattr(article_stage, "_JOURNAL_UP_TO", 0)
+        build(project)  # the index written again, holding the first article's first entry, and no journal
+        assert not journal.exists()
+        expected = index_keys()
+        journal.write_bytes(stale)  # its change (that entry out, the reworded one in) is of the index before
+    assert index_keys() == expected
+    build(project)
+    assert _built(seeds) == _fresh_build(seeds / "seeds", tmp_path / "fresh")
+
+
 def test_an_entry_under_another_key_is_not_used(seeds):
     project = open_project(seeds)
     build(project)
