@@ -55,6 +55,7 @@ def test_benchmark_runs_end_to_end(tmp_path):
     assert figures["rebuild_claim"]["rebuilt"] is True and any(s.startswith("reason") for s in figures["rebuild_claim"]["stages"])
     assert "one claim reworded" in completed.stdout and figures["rebuild_claim"]["first_query_seconds"] > 0
     assert "one quote moved" in completed.stdout and figures["rebuild_quote"]["rebuilt"] is True
+    assert "a person added to the registry" in completed.stdout and figures["rebuild_registry"]["rebuilt"] is True
     assert figures["reasoning"]["identical"] is True
     latencies = figures["queries"]["latencies"]
     assert "who-cited-boston-pilot-figures" in latencies and all(v["p50_ms"] is not None and v["runs"] >= 1 for v in latencies.values())
