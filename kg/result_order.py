@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from .prefixes import XSD, XSD_STRING
+from .prefixes import RDF_LANG_STRING, XSD, XSD_STRING
 from .sparql_text import tokens, unescape
 
 
@@ -139,36 +139,69 @@ def _integer(significant, position: int) -> tuple[int, int]:
 
 def ordered_rows(order: TrailingOrder, variables: tuple[str, ...], rows: tuple[tuple, ...]) -> tuple[tuple, ...] | None:
     """The rows in the order the ORDER BY asks for, sliced; None if a key is not a column of the rows."""
+    if _LITERAL[0] is None:
+        _resolve_types()
     columns = []
     for key in order.keys:
         if key.variable not in variables:
             return None
         columns.append((variables.index(key.variable), key.descending))
-    ranked = sorted(rows, key=_row_key)  # the tie-break first: the stable sorts below keep it among equal keys
-    for column, descending in reversed(columns):
-        ranked.sort(key=lambda row: term_key(row[column]), reverse=descending)
-    end = None if order.limit is None else order.offset + order.limit
-    return tuple(ranked[order.offset:end])
+    positions = list(range(len(rows)))
+    if not any(descending for _, descending in columns):
+        # one flat tuple a row: the keys' parts line up wherever the terms before them are equal
+        keys = [sum((term_key(row[column]) for column, _ in columns), ()) for row in rows]
+        positions.sort(key=keys.__getitem__)
+    else:  # key by key from the last, each sort stable
+        keys = [tuple(term_key(row[column]) for column, _ in columns) for row in rows]
+        for place, (_, descending) in reversed(list(enumerate(columns))):
+            positions.sort(key=lambda position: keys[position][place], reverse=descending)
+    ranked = [rows[position] for position in positions]
+    ranked_keys = [keys[position] for position in positions]
+    start = None
+    for place in [place for place, (key, following) in enumerate(zip(ranked_keys, ranked_keys[1:])) if key == following] + [None]:
+        # rows with equal keys (a run) are ordered by their terms
+        if start is not None and place != end:
+            ranked[start:end + 1] = sorted(ranked[start:end + 1], key=_row_key)
+            start = None
+        if place is not None:
+            start, end = (place if start is None else start), place + 1
+    stop = None if order.limit is None else order.offset + order.limit
+    return tuple(ranked[order.offset:stop])
 
 
 def term_key(term) -> tuple:
     """Where a pyoxigraph term ranks in an ORDER BY (see the module's docstring)."""
     if term is None:
         return (0,)
-    datatype = getattr(term, "datatype", None)
-    if datatype is None:
-        if type(term).__name__ == "BlankNode":
-            return (1,)  # pyoxigraph ranks all blank nodes equal: the next key decides
+    kind = type(term)
+    if kind is _NAMED_NODE[0]:
         return (2, term.value)
-    if term.language:
-        return (3, _OTHER, term.value, term.language)
-    datatype = datatype.value
+    if kind is _BLANK_NODE[0]:
+        return (1,)  # pyoxigraph ranks all blank nodes equal: the next key decides
+    if kind is not _LITERAL[0]:
+        _resolve_types()
+        return term_key(term)
+    datatype = term.datatype.value
     if datatype == XSD_STRING:
         return (3, _STRING, term.value)
+    if datatype == RDF_LANG_STRING:
+        return (3, _OTHER, term.value, term.language)
     value = _VALUE_OF.get(datatype, _no_value)(term.value)
     if value is None:
         return (3, _OTHER, term.value, datatype)
     return (3, _VALUE_KIND[datatype], value)
+
+
+# pyoxigraph's term classes, looked up when the first term comes (pyoxigraph is imported by then)
+_NAMED_NODE, _BLANK_NODE, _LITERAL = [None], [None], [None]
+
+
+def _resolve_types() -> None:
+    import pyoxigraph
+
+    if _LITERAL[0] is pyoxigraph.Literal:
+        raise TypeError("not a pyoxigraph term")
+    _NAMED_NODE[0], _BLANK_NODE[0], _LITERAL[0] = pyoxigraph.NamedNode, pyoxigraph.BlankNode, pyoxigraph.Literal
 
 
 def _no_value(lexical: str) -> None:
@@ -216,9 +249,16 @@ def _lazy(name: str):
 
 
 def _row_key(row: tuple) -> tuple:
-    return tuple(("", "", "", "") if term is None else
-                 (type(term).__name__, term.value, getattr(getattr(term, "datatype", None), "value", ""), getattr(term, "language", None) or "")
-                 for term in row)
+    """Every column's term, to order rows whose keys are equal: one order, whatever the plan."""
+    return tuple(_whole_term(term) for term in row)
+
+
+def _whole_term(term) -> tuple:
+    if term is None:
+        return (0, "")
+    if type(term) is _LITERAL[0]:
+        return (3, term.value, term.datatype.value, term.language or "")
+    return (1 if type(term) is _BLANK_NODE[0] else 2, term.value)
 
 
 _STRING, _NUMBER, _MOMENT, _OTHER = range(4)
