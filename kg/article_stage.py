@@ -435,7 +435,7 @@ class ArticleCache:
         registry edit changes only the views' registry digest, and the index is the larger by far."""
         index = {key: record for key, record in self.index.items() if key in keys}
         views = ({reading_key: view for reading_key, view in self.views.items() if reading_key in reading_keys}, self.registry_sha256)
-        if self.registry_unchanged():
+        if (set(index) != self._saved_keys or views != self._saved_views) and self.registry_unchanged():
             if set(index) != self._saved_keys:
                 self._write_index(index)
                 self._saved_keys = set(index)

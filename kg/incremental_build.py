@@ -162,22 +162,20 @@ def _shape_problems(project: Project, previous: PreviousDataset, lines: dict[str
     for removed, added in changes.values():
         changed |= removed | added
 
-    def every_line():  # read only if a check needs values the change did not bring (kg/shapes.py)
-        for name in sorted(previous.blocks):
-            if name in lines:
-                yield from lines[name]
-            elif name == INFERRED:
-                yield from (set(previous.old_lines(name)) - inferred.removed) | inferred.added
-            elif name not in changes:
-                yield from previous.old_lines(name)
-        yield from (line for name, graph in lines.items() if name not in previous.blocks for line in graph)
-
-    def graph_lines(name: str):  # one graph's lines, as in every_line; the inferred graph is most of them
+    def graph_lines(name: str):  # one graph's lines now; None for the inferred graph (most of them) or one gone
         if name in lines:
             return lines[name]
         if name == INFERRED or name in changes or name not in previous.blocks:
             return None
         return previous.old_lines(name)
+
+    def every_line():  # read only if a check needs values the change did not bring (kg/shapes.py)
+        for name in sorted(previous.blocks):
+            if name == INFERRED:
+                yield from (set(previous.old_lines(name)) - inferred.removed) | inferred.added
+            else:
+                yield from graph_lines(name) or ()
+        yield from (line for name, graph in lines.items() if name not in previous.blocks for line in graph)
 
     return bool(check_triple_lines(every_line(), {}, project.root, project.shapes, store, changed=changed,
                                    reach_cache=project.build / REACH_CACHE_DIR, graph_lines=graph_lines))

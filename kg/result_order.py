@@ -209,7 +209,7 @@ def _no_value(lexical: str) -> None:
 
 
 def _number(lexical: str):
-    decimal = _lazy("decimal")
+    import decimal  # here, not at the top: the cold `kg query` path sorts mostly IRIs and strings (5 ms)
     try:
         value = decimal.Decimal(lexical)
     except decimal.InvalidOperation:
@@ -224,7 +224,7 @@ def _instant(lexical: str):
     if match is None:
         return None
     year, month, day, hour, minute, second, fraction, zone, zone_hours, zone_minutes = match.groups()
-    datetime = _lazy("datetime")
+    import datetime
     try:
         moment = datetime.datetime(int(year), int(month), int(day), tzinfo=datetime.timezone.utc)
         moment += datetime.timedelta(hours=int(hour or 0), minutes=int(minute or 0), seconds=int(second or 0),
@@ -234,18 +234,6 @@ def _instant(lexical: str):
     except (ValueError, OverflowError):  # years beyond 1..9999, 24:00:00
         return None
     return moment
-
-
-_MODULES: dict = {}
-
-
-def _lazy(name: str):
-    """decimal (5 ms) and datetime (2 ms) are imported only for rows that hold numbers or dates: the
-    cold `kg query` path sorts mostly IRIs and strings."""
-    module = _MODULES.get(name)
-    if module is None:
-        module = _MODULES[name] = __import__(name)
-    return module
 
 
 def _row_key(row: tuple) -> tuple:

@@ -51,6 +51,11 @@ def _naming(root: Path, identifier: str) -> list[str]:
                   if path.name != "registry.yaml" and re.search(rf"\b{identifier}\b", path.read_text(encoding="utf-8")))
 
 
+def _with_an_alias(registry_text: str) -> str:
+    """The seeds' registry with one more alias of afsc: no id changes kind."""
+    return registry_text.replace("aliases: [AFSC, ", "aliases: [AFSC, the Friends, ", 1)
+
+
 def _redone(monkeypatch) -> list[str]:
     calls: list[str] = []
     real = article_stage.process_article
@@ -65,7 +70,7 @@ def test_a_registry_edit_redoes_only_the_articles_naming_an_id_whose_kind_change
     text = registry.read_text(encoding="utf-8")
     block = text[text.index("  - id: afsc\n"):text.index("  - id: centro-presente\n")]
     edited = {
-        "an alias": text.replace("aliases: [AFSC, ", "aliases: [AFSC, the Friends, ", 1),
+        "an alias": _with_an_alias(text),
         "a new entity": text.replace("  - id: afsc\n", "  - id: new-group\n    type: advocacy-group\n    name: A New Group\n  - id: afsc\n", 1),
         "an entity moved down the file": text.replace(block, "", 1).replace("\nstatistics:", "\n" + block + "\nstatistics:", 1),
         "a type": text.replace(block, block.replace("type: advocacy-group", "type: organization"), 1),
@@ -253,13 +258,17 @@ def test_a_removed_and_an_added_article_are_never_taken_from_the_index(seeds, tm
     assert _built(seeds) == first
 
 
+def _flip_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
 def test_a_damaged_index_is_ignored(seeds, tmp_path):
     project = open_project(seeds)
     build(project)
     index = seeds / "build" / article_stage.INDEX_FILE
-    data = bytearray(index.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    index.write_bytes(bytes(data))
+    _flip_a_byte(index)
     target = _annotations(seeds)[0]
     text = target.read_text(encoding="utf-8")
     claim = next(line for line in text.splitlines() if line.strip().startswith("claim:"))
@@ -277,11 +286,9 @@ def test_damaged_or_missing_views_redo_the_articles_not_the_answer(seeds, tmp_pa
     project = open_project(seeds)
     build(project)
     views = seeds / "build" / article_stage.VIEWS_FILE
-    data = bytearray(views.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    views.write_bytes(bytes(data))
+    _flip_a_byte(views)
     registry = seeds / "seeds" / "registry.yaml"
-    registry.write_text(registry.read_text(encoding="utf-8").replace("aliases: [AFSC, ", "aliases: [AFSC, the Friends, ", 1), encoding="utf-8")
+    registry.write_text(_with_an_alias(registry.read_text(encoding="utf-8")), encoding="utf-8")
     calls = _redone(monkeypatch)
     build(project)
     assert len(calls) == 5
@@ -299,7 +306,7 @@ def test_a_registry_edit_rewrites_the_views_not_the_index(seeds, monkeypatch):
     index, views = seeds / "build" / article_stage.INDEX_FILE, seeds / "build" / article_stage.VIEWS_FILE
     before = (index.stat().st_mtime_ns, index.stat().st_ino, views.read_bytes())
     registry = seeds / "seeds" / "registry.yaml"
-    registry.write_text(registry.read_text(encoding="utf-8").replace("aliases: [AFSC, ", "aliases: [AFSC, the Friends, ", 1), encoding="utf-8")
+    registry.write_text(_with_an_alias(registry.read_text(encoding="utf-8")), encoding="utf-8")
     calls = _redone(monkeypatch)
     build(project)
     assert calls == [] and (index.stat().st_mtime_ns, index.stat().st_ino) == before[:2] and views.read_bytes() != before[2]
