@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from . import vocabulary as V
 from .project import Project
+from .block_digest import Kept
 from .segments import Block, Layout, MappedDataset, read_layout, segments_to_copy
 from .store import Manifest, dataset_intact
 
@@ -162,10 +163,13 @@ class DatasetBlocks:
             lines_sha256 = digest.hex() if digest is not None else None
             if self.previous is not None and self.previous.unchanged(name, digest):
                 start, length, _ = self.previous.blocks[name]
-                yield Block(name, list(self.previous.mapped().spans(start, start + length)), lines_sha256,
-                            self.previous.layout.graphs[name].sha256)
+                old = self.previous.layout.graphs[name]
+                yield Block(name, list(self.previous.mapped().spans(start, start + length)), lines_sha256, old.sha256, old.chunks)
             elif name == INFERRED and self.inferred_patch is not None:
-                yield Block(name, self._patched(name), lines_sha256)
+                # the lines kept are named as ranges of the old block, so that only the chunks of it
+                # that the patch touched are hashed again (kg/block_digest.py)
+                previous = self.previous.mapped().previous_block(name) if name in self.previous.blocks else None
+                yield Block(name, self._patched(name), lines_sha256, previous=previous)
             else:
                 suffix = f" <{name}> .\n"
                 yield Block(name, ["".join(sorted(line + suffix for line in self.lines[name])).encode("utf-8")], lines_sha256)
@@ -174,7 +178,7 @@ class DatasetBlocks:
         if name not in self.previous.blocks:
             return [patched_block(b"", name, self.inferred_patch)]
         start, length, _ = self.previous.blocks[name]
-        pieces = patched_pieces(self.previous.mapped(), start, start + length, name, self.inferred_patch)
+        pieces = patched_parts(self.previous.mapped(), start, start + length, name, self.inferred_patch)
         if pieces is None:  # kg/incremental_build.py checked that it fits before planning the write
             raise ValueError(f"the delta of {name} does not fit the previous dataset")
         return pieces
@@ -192,9 +196,18 @@ def patched_block(old_block: bytes, name: str, delta: GraphDelta) -> bytes:
 
 def patched_pieces(data, start: int, end: int, name: str, delta: GraphDelta) -> list[bytes | memoryview] | None:
     """patched_block of the block data[start:end] (a MappedDataset, bytes or an mmap of sorted lines), as
-    the pieces to write in order: the old lines between the edits (spans or views), and the added lines. Each edit is placed
-    by a binary search over the lines, so the work grows with the delta, not the block; None if a
-    removed line is not in the block or an added one already is."""
+    the pieces to write in order: the old lines between the edits (spans or views), and the added lines;
+    None if a removed line is not in the block or an added one already is."""
+    parts = patched_parts(data, start, end, name, delta)
+    if parts is None:
+        return None
+    return [view for part in parts for view in (part.views if isinstance(part, Kept) else (part,))]
+
+
+def patched_parts(data, start: int, end: int, name: str, delta: GraphDelta) -> list[bytes | Kept] | None:
+    """patched_pieces, with each run of old lines between the edits as a Kept range of the old block
+    (its offsets counted from `start`). Each edit is placed by a binary search over the lines, so the
+    work grows with the delta, not the block."""
     suffix = f" <{name}> .\n".encode()
     edits = [(_line_at_or_after(data, start, end, line), 0, line) for line in sorted(text.encode("utf-8") + suffix for text in delta.added)]
     edits += [(_line_at_or_after(data, start, end, line), 1, line) for line in (text.encode("utf-8") + suffix for text in delta.removed)]
@@ -207,14 +220,14 @@ def patched_pieces(data, start: int, end: int, name: str, delta: GraphDelta) -> 
     cursor = start
     for position, removal, line in edits:
         if position > cursor:
-            pieces += _views(data, cursor, position)
+            pieces.append(Kept(cursor - start, _views(data, cursor, position)))
         if removal:
             cursor = position + len(line)
         else:
             pieces.append(line)
             cursor = position
     if end > cursor:
-        pieces += _views(data, cursor, end)
+        pieces.append(Kept(cursor - start, _views(data, cursor, end)))
     return pieces
 
 

@@ -5,7 +5,9 @@ It used to be one file, build/dataset.nq, written whole by every build: at 10,00
 about 3 s of writing and hashing after a one-line edit. Now its bytes are the concatenation of
 extents — (segment, offset, length) — of the files in build/dataset/, and build/dataset.json (the
 layout) lists them, with each named graph's block of the text (offset, length), the digest of the
-graph's lines and the SHA-256 of the block's bytes. A build writes one new segment holding the bytes
+graph's lines and the digest of the block's bytes: their SHA-256, or for a block of a megabyte or more
+the lengths and SHA-256s of its chunks (kg/block_digest.py), so that an edit hashes again only the
+chunks it touched. A build writes one new segment holding the bytes
 that are new and refers to the old segments for the rest, so an edit writes what it changed.
 
 The dataset's digest (the manifest's dataset_sha256) is made of the blocks' digests, in order, so it
@@ -30,9 +32,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from .block_digest import SMALLEST_CHUNKED, Chunk, Kept, Previous, block_digest, chunks_digest, is_cut
+
 SEGMENT_DIR = "dataset"
 LAYOUT_FILE = "dataset.json"
-_LAYOUT_FORMAT = 1
+_LAYOUT_FORMAT = 2  # 2: long blocks' chunks
 _MOST_SEGMENTS = 16
 _MOST_GARBAGE = 1.0  # bytes in segments no block uses, per byte of the dataset
 _MOST_EXTENTS = 20_000  # each edit of the inferred graph splits its extent around every line it changes
@@ -42,7 +46,8 @@ class GraphBlock(NamedTuple):
     offset: int
     length: int
     lines_sha256: str | None  # the digest of the graph's sorted lines (article_stage.graph_sha256), if known
-    sha256: str  # of the block's bytes
+    sha256: str  # of the block's bytes (kg/block_digest.py)
+    chunks: tuple[Chunk, ...] = ()  # a long block's chunks, whose digests make its digest
 
 
 class Extent(NamedTuple):
@@ -67,8 +72,21 @@ class Layout(NamedTuple):  # not a dataclass: a small dataset's cold query reads
 
     def to_json(self) -> bytes:
         return json.dumps({"format": _LAYOUT_FORMAT, "dataset_sha256": self.dataset_sha256, "context_sha256": self.context_sha256,
-                           "lines": self.lines, "graphs": [[name, *block] for name, block in self.graphs.items()],
+                           "lines": self.lines, "graphs": [_block_json(name, block) for name, block in self.graphs.items()],
                            "extents": [list(extent) for extent in self.extents]}, separators=(",", ":")).encode()
+
+
+def _block_json(name: str, block: GraphBlock) -> list:
+    fields = [name, block.offset, block.length, block.lines_sha256, block.sha256]
+    return fields + [[list(chunk) for chunk in block.chunks]] if block.chunks else fields
+
+
+def _block_from_json(fields: list) -> tuple[str, GraphBlock]:
+    name, offset, length, lines, sha256, *rest = fields
+    chunks = tuple(Chunk(int(chunk_length), str(chunk_sha256)) for chunk_length, chunk_sha256 in rest[0]) if rest else ()
+    if len(rest) > 1:
+        raise ValueError("a graph's block has too many fields")
+    return str(name), GraphBlock(int(offset), int(length), None if lines is None else str(lines), str(sha256), chunks)
 
 
 def dataset_digest(graphs: dict[str, GraphBlock]) -> str:
@@ -85,8 +103,7 @@ def read_layout(build_dir: Path) -> Layout | None:
         data = json.loads((build_dir / LAYOUT_FILE).read_bytes())
         if data.get("format") != _LAYOUT_FORMAT:
             return None
-        graphs = {str(name): GraphBlock(int(offset), int(length), None if lines is None else str(lines), str(sha256))
-                  for name, offset, length, lines, sha256 in data["graphs"]}
+        graphs = dict(_block_from_json(fields) for fields in data["graphs"])
         extents = tuple(Extent(_segment_name(segment), int(offset), int(length)) for segment, offset, length in data["extents"])
         layout = Layout(str(data["dataset_sha256"]), graphs, extents, str(data["context_sha256"]), int(data["lines"]))
     except (OSError, ValueError, KeyError, TypeError):
@@ -101,10 +118,14 @@ def _segment_name(name: str) -> str:
 
 
 def _consistent(layout: Layout) -> bool:
-    """The blocks tile the extents' bytes, and the digest is the blocks' digest."""
+    """The blocks tile the extents' bytes, a long block's chunks tile it and make its digest, and the
+    dataset's digest is the blocks' digest."""
     position = 0
     for block in layout.graphs.values():
-        if block.offset != position or block.length < 0:
+        if block.offset != position or block.length < 0 or bool(block.chunks) != (block.length >= SMALLEST_CHUNKED):
+            return False
+        if block.chunks and (sum(chunk.length for chunk in block.chunks) != block.length or any(chunk.length <= 0 for chunk in block.chunks)
+                             or chunks_digest(block.chunks) != block.sha256):
             return False
         position += block.length
     return position == layout.length and all(extent.length > 0 for extent in layout.extents) \
@@ -127,13 +148,17 @@ Piece = bytes | Span
 
 
 class Block(NamedTuple):
-    """One named graph's N-Quads, for write_dataset: new bytes or spans of old segments, in order. `sha256`:
-    the block's digest if it is known (an unchanged graph's), else it is computed from the pieces."""
+    """One named graph's N-Quads, for write_dataset: new bytes, spans of old segments, or Kept ranges of
+    the graph's previous block (whose views are spans), in order. `sha256` and `chunks`: the block's
+    digest and chunks if they are known (an unchanged graph's), else they are computed from the pieces,
+    with `previous` (MappedDataset.previous_block) telling the chunks of the Kept ranges."""
 
     name: str
-    pieces: list[Piece]
+    pieces: list[Piece | Kept]
     lines_sha256: str | None
     sha256: str | None = None
+    chunks: tuple[Chunk, ...] = ()
+    previous: Previous | None = None
 
 
 class MappedDataset:
@@ -216,14 +241,35 @@ class MappedDataset:
         return -1
 
     def intact(self) -> bool:
-        """Whether every block's bytes have the digest the layout records (and so the dataset its digest)."""
+        """Whether every block's bytes have the digest the layout records (and so the dataset its digest):
+        a long block's, chunk by chunk (read_layout checked that they make its digest)."""
         for block in self.layout.graphs.values():
-            digest = hashlib.sha256()
-            for span in self.spans(block.offset, block.offset + block.length):
-                digest.update(span.view)
-            if digest.hexdigest() != block.sha256:
-                return False
+            for start, length, sha256 in _hashed_ranges(block):
+                digest = hashlib.sha256()
+                for span in self.spans(start, start + length):
+                    digest.update(span.view)
+                if digest.hexdigest() != sha256:
+                    return False
         return True
+
+    def previous_block(self, name: str) -> Previous:
+        """What a patch of graph `name`'s block needs to know of it to hash only what it changes."""
+        block = self.layout.graphs[name]
+        end = block.offset + block.length
+        newline = self.rfind(b"\n", block.offset, end - 1) if block.length else -1
+        last_line = self[(newline + 1 if newline >= 0 else block.offset):end - 1] if block.length else b""
+        return Previous(block.chunks, block.length, bool(block.length) and is_cut(last_line))
+
+
+def _hashed_ranges(block: GraphBlock) -> Iterator[tuple[int, int, str]]:
+    """(offset, length, SHA-256) of each range of the dataset whose digest the block records."""
+    if not block.chunks:
+        yield block.offset, block.length, block.sha256
+        return
+    position = block.offset
+    for chunk in block.chunks:
+        yield position, chunk.length, chunk.sha256
+        position += chunk.length
 
 
 def write_dataset(build_dir: Path, blocks: Iterable[Block], context_sha256: str, lines: int, copy: frozenset[str] = frozenset()) -> Layout:
@@ -241,13 +287,15 @@ def write_dataset(build_dir: Path, blocks: Iterable[Block], context_sha256: str,
         graphs = {}
         position = 0
         for block in blocks:
-            digest = None if block.sha256 is not None else hashlib.sha256()
             length = 0
             for piece in block.pieces:
-                length += writer.add(piece)
-                if digest is not None:
-                    digest.update(piece.view if isinstance(piece, Span) else piece)
-            graphs[block.name] = GraphBlock(position, length, block.lines_sha256, block.sha256 if digest is None else digest.hexdigest())
+                for written in (piece.views if isinstance(piece, Kept) else (piece,)):
+                    length += writer.add(written)
+            if block.sha256 is not None:
+                sha256, chunks = block.sha256, block.chunks
+            else:
+                sha256, chunks = block_digest([_digest_part(piece) for piece in block.pieces], block.previous)
+            graphs[block.name] = GraphBlock(position, length, block.lines_sha256, sha256, chunks)
             position += length
         extents = writer.finish()
         layout = Layout(dataset_digest(graphs), graphs, extents, context_sha256, lines)
@@ -256,6 +304,12 @@ def write_dataset(build_dir: Path, blocks: Iterable[Block], context_sha256: str,
         writer.discard()
         raise
     return layout
+
+
+def _digest_part(piece: Piece | Kept):
+    if isinstance(piece, Kept):
+        return Kept(piece.start, [span.view if isinstance(span, Span) else span for span in piece.views])
+    return piece.view if isinstance(piece, Span) else piece
 
 
 class _SegmentWriter:

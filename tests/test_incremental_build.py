@@ -14,8 +14,9 @@ import pytest
 from conftest import built_dataset, load_generator
 from test_incremental_rules import EDITS, _assert_same_store, _edit_and_build
 
-from kg import incremental_build
+from kg import block_digest, incremental_build, segments
 from kg.build import build
+from kg.dataset_delta import INFERRED as INFERRED_GRAPH
 from kg.errors import InconsistencyError
 from kg.oxigraph_engine import open_store
 from kg.project import open_project
@@ -33,7 +34,18 @@ def any_size(monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> Path:
+def small_chunks():
+    """The inferred graph's block, chunked (kg/block_digest.py) in chunks of a few lines, so that the
+    patched block's digest is made from the old chunks and the new as at 10,000 articles."""
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (block_digest, segments):
+            patch.setattr(module, "SMALLEST_CHUNKED", 4096)
+        patch.setattr(block_digest, "_CUT_MASK", 15)
+        yield
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, small_chunks) -> Path:
     """A generated corpus of 30 articles, built once with its query store made; tests copy it."""
     root = load_generator().generate(30, tmp_path_factory.mktemp("incremental-build") / "corpus", seed=5)
     project = open_project(root)
@@ -100,7 +112,8 @@ def test_edits_in_sequence_stay_incremental_and_exact(built, tmp_path):
     for step in range(4):
         _edit(root, rng, rng.choice(EDITS))
         assert INCREMENTAL in build(project).stages
-    assert _files(root) == _files(_full_build_of(root, tmp_path / "fresh"))
+    assert _files(root) == _files(_full_build_of(root, tmp_path / "fresh"))  # the chunks of each block too
+    assert len(read_layout(root / "build").graphs[INFERRED_GRAPH].chunks) > 10
 
 
 def test_a_moved_quote_is_checked_without_reading_every_line(built, tmp_path, monkeypatch):
