@@ -305,11 +305,21 @@ def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Calla
     report("checking shapes and anchors", 2, stages)
     with clock("check shapes and anchors"):
         problems = check_triple_lines((line for graph in lines.values() for line in graph), origins.lines, project.root, project.shapes, store,
-                                      changed=changed)
+                                      changed=changed, reach_cache=_reach_cache(project, lines, writable_cache))
         del store  # its memory, before the dataset is written
         if problems:
             raise AnnotationError(problems)
     return Derived(reading.corpus, lines, derivation, graph_digests, delta)
+
+
+def _reach_cache(project: Project, lines: dict[str, set[str]], writable_cache: bool) -> Path | None:
+    """Where the check keeps the shapes' reach for the next build, if that build can be incremental."""
+    from .incremental_build import FEWEST_LINES
+    from .shape_reach import REACH_CACHE_DIR
+
+    if not writable_cache or sum(len(graph) for graph in lines.values()) < FEWEST_LINES:
+        return None
+    return project.build / REACH_CACHE_DIR
 
 
 def derivation_digest(project: Project, graph_digests: dict[str, bytes], reasoner: str) -> str:

@@ -11,6 +11,7 @@ anchors whose result a changed triple can reach (kg/shape_reach.py), with the sa
 """
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -124,7 +125,8 @@ def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, in
     directory where the shapes' reach is kept between calls (kg/shape_reach.py kept_shape_reach).
     `graph_lines`: with a `store` that holds the named graphs too, the lines of one of them by name (None
     if reading it costs about as much as reading everything): a new focus node's unchanged values are then
-    read from the graphs that hold them instead of from every line."""
+    read from the graphs that hold them instead of from every line. With `changed` None and a
+    `reach_cache`, the reach is worked out and kept there if it is not yet, for the next build's edit."""
     from .shape_queries import Unsupported, compile_shapes, run_checks
 
     project_root, shapes_dir = Path(project_root), Path(shapes_dir)
@@ -135,6 +137,8 @@ def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, in
         data = Graph().parse(data="".join(line + " .\n" for line in lines), format="nt")
         return check_shapes(data, origins, project_root, shapes_dir, engine="pyshacl")
     scope = _Scope.of(_reach_of(shapes, shapes_digest, reach_cache), changed) if changed is not None and not problems else None
+    if changed is None and reach_cache is not None and not problems:
+        _keep_reach(shapes, shapes_digest, reach_cache)
     view = _StoreData(lines, {check.datatype[1] for check in checks if check.datatype}, store, graph_lines)
     focus = anchors = None
     if scope is not None and scope.bound(view):
@@ -177,6 +181,15 @@ def _reach_of(shapes: Graph, shapes_digest: bytes, reach_cache: Path | None):
     if reach_cache is None:
         return lambda: shape_reach(shapes)
     return lambda: kept_shape_reach(shapes, shapes_digest, reach_cache)
+
+
+def _keep_reach(shapes: Graph, shapes_digest: bytes, reach_cache: Path) -> None:
+    """The reach kept in `reach_cache` (a quarter of a second, with rdflib's SPARQL parser to import), so
+    that the first edit after a full build does not work it out."""
+    from .shape_reach import Unbounded
+
+    with contextlib.suppress(Unbounded):
+        _reach_of(shapes, shapes_digest, reach_cache)()
 
 
 class _Scope:

@@ -230,3 +230,29 @@ def test_the_shapes_reach_is_worked_out_at_the_first_incremental_build_only(buil
         assert INCREMENTAL in build(project).stages
     assert len(runs) == 1 and len(list((project.build / shape_reach.REACH_CACHE_DIR).glob("*.json"))) == 1
     assert _files(root) == _files(_full_build_of(root, tmp_path / "fresh"))
+
+
+def test_a_full_build_keeps_the_shapes_reach_for_the_first_edit(built, tmp_path, monkeypatch):
+    from kg import shape_reach
+
+    runs, real = [], shape_reach.shape_reach
+    monkeypatch.setattr(shape_reach, "shape_reach", lambda shapes: runs.append(1) or real(shapes))
+    root = _copy(built, tmp_path)
+    project = open_project(root)
+    shutil.rmtree(project.build / shape_reach.REACH_CACHE_DIR, ignore_errors=True)
+    build(project, force=True)
+    assert len(runs) == 1 and len(list((project.build / shape_reach.REACH_CACHE_DIR).glob("*.json"))) == 1
+    _edit(root, random.Random(9), EDITS[0])
+    assert INCREMENTAL in build(project).stages
+    assert len(runs) == 1
+
+
+def test_a_corpus_too_small_for_incremental_builds_keeps_no_reach(built, tmp_path, monkeypatch):
+    from kg import shape_reach
+
+    monkeypatch.setattr(incremental_build, "FEWEST_LINES", 10 ** 9)
+    root = _copy(built, tmp_path)
+    project = open_project(root)
+    shutil.rmtree(project.build / shape_reach.REACH_CACHE_DIR, ignore_errors=True)
+    build(project, force=True)
+    assert not (project.build / shape_reach.REACH_CACHE_DIR).exists()
