@@ -4,7 +4,7 @@ again only the chunks it touched.
 A block shorter than SMALLEST_CHUNKED bytes has the SHA-256 of its bytes as its digest. A longer one
 is cut into chunks after every line whose CRC-32 has its low _CUT_BITS bits zero (about one line in
 1,024) and at its end, and its digest is the SHA-256 of the chunks' lengths and digests
-(chunks_digest). At 10,000 articles the inferred graph's block is 300 MB: hashing it whole took
+(chunks_digest). At 10,000 articles the inferred graph's block is 360 MB: hashing it whole took
 0.3-0.4 s of every one-file rebuild, which changes a handful of its lines.
 
 Whether a line ends a chunk depends on that line alone (content-defined chunking), so the lines an

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from . import vocabulary as V
-from .project import Project
 from .block_digest import Kept
+from .project import Project
 from .segments import Block, Layout, MappedDataset, read_layout, segments_to_copy
 from .store import Manifest, dataset_intact
 

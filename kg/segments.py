@@ -6,9 +6,9 @@ about 3 s of writing and hashing after a one-line edit. Now its bytes are the co
 extents — (segment, offset, length) — of the files in build/dataset/, and build/dataset.json (the
 layout) lists them, with each named graph's block of the text (offset, length), the digest of the
 graph's lines and the digest of the block's bytes: their SHA-256, or for a block of a megabyte or more
-the lengths and SHA-256s of its chunks (kg/block_digest.py), so that an edit hashes again only the
-chunks it touched. A build writes one new segment holding the bytes
-that are new and refers to the old segments for the rest, so an edit writes what it changed.
+one made of its chunks' lengths and SHA-256s (kg/block_digest.py), so that an edit hashes again only
+the chunks it touched. A build writes one new segment holding the bytes that are new and refers to the
+old segments for the rest, so an edit writes what it changed.
 
 The dataset's digest (the manifest's dataset_sha256) is made of the blocks' digests, in order, so it
 is computed from what changed too, and it depends on the text alone: whatever segments hold it, the
