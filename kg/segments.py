@@ -36,7 +36,7 @@ from .block_digest import SMALLEST_CHUNKED, Chunk, Kept, Previous, block_digest,
 
 SEGMENT_DIR = "dataset"
 LAYOUT_FILE = "dataset.json"
-_LAYOUT_FORMAT = 2  # 2: long blocks' chunks
+_LAYOUT_FORMAT = 2  # 2: long blocks' chunks; a change here bumps kg/store.py FORMAT_VERSION, so an older build is made again
 _MOST_SEGMENTS = 16
 _MOST_GARBAGE = 1.0  # bytes in segments no block uses, per byte of the dataset
 _MOST_EXTENTS = 20_000  # each edit of the inferred graph splits its extent around every line it changes

@@ -21,7 +21,7 @@ from .project import Project
 MANIFEST_FILE = "manifest.json"
 SEEN_FILE = "dataset.seen.json"  # the identity of the dataset's files last hashed, to skip hashing them again
 LOCK_FILE = ".lock"
-FORMAT_VERSION = "2"  # bump when the build's output changes for the same inputs
+FORMAT_VERSION = "3"  # bump when the build's output changes for the same inputs (3: kg/segments.py layout format 2)
 
 
 class Manifest(NamedTuple):

@@ -139,3 +139,27 @@ def test_the_manifest_is_the_last_file_a_build_writes(mini_copy, monkeypatch):
     monkeypatch.setattr(store, "write_atomically", recording)
     build(open_project(mini_copy))
     assert written[-1] == store.MANIFEST_FILE and store.SEEN_FILE in written
+
+
+def test_a_build_of_an_earlier_format_is_made_again_not_trusted(mini_copy):
+    # An earlier kg's build directory (format 2: a layout without chunks, which this kg cannot read) is
+    # not current, though its files are the ones last hashed: a build makes it again rather than saying it
+    # is up to date while export finds no dataset.
+    import json
+
+    from kg.export import export
+
+    project = open_project(mini_copy)
+    build(project)
+    layout = project.build / "dataset.json"
+    old_layout = json.loads(layout.read_bytes())
+    old_layout["format"] = 1
+    layout.write_text(json.dumps(old_layout))
+    store._record_seen(project, store.read_manifest(project), store._identities(project, sorted({e[0] for e in old_layout["extents"]})))
+    manifest = project.build / store.MANIFEST_FILE
+    manifest.write_text(manifest.read_text().replace(f'"format": "{store.FORMAT_VERSION}"', '"format": "2"'))
+    assert not store.is_current(project)
+    result = build(project)
+    assert result.rebuilt and store.is_current(project)
+    assert json.loads(layout.read_bytes())["format"] != 1
+    assert export(project, "nquads")
