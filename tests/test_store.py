@@ -163,3 +163,30 @@ def test_a_build_of_an_earlier_format_is_made_again_not_trusted(mini_copy):
     assert result.rebuilt and store.is_current(project)
     assert json.loads(layout.read_bytes())["format"] != 1
     assert export(project, "nquads")
+
+
+def test_the_record_is_rewritten_once_enough_files_were_hashed_again(mini_copy, no_racy_margin, counted_hashes, monkeypatch):
+    # At 10,000 articles rewriting 20,000 entries after each edit cost more than hashing the few edited
+    # files again at the next run; what is not recorded is hashed again, never trusted.
+    monkeypatch.setattr(store._SeenInputs, "_SAVE_AFTER", 2)
+    monkeypatch.setattr(store._SeenInputs, "_SAVE_SHARE", 1.0)
+    project = open_project(mini_copy)
+    project.build.mkdir()
+    store.input_digests(project)
+    record = project.build / store._SeenInputs.FILE
+    saved = record.read_bytes()
+    note, other = mini_copy / "seeds" / "note.yaml", mini_copy / "seeds" / "registry.yaml"
+    note.write_bytes(note.read_bytes() + b"# one edit\n")
+    counted_hashes.clear()
+    assert store.input_digests(project) == _true_digests(project)
+    assert counted_hashes == [str(note)] and record.read_bytes() == saved  # one file: not worth a rewrite
+    counted_hashes.clear()
+    assert store.input_digests(project) == _true_digests(project)
+    assert counted_hashes == [str(note)]  # so it is hashed again
+    other.write_bytes(other.read_bytes() + b"# another edit\n")
+    counted_hashes.clear()
+    assert store.input_digests(project) == _true_digests(project)
+    assert sorted(counted_hashes) == sorted([str(note), str(other)]) and record.read_bytes() != saved
+    counted_hashes.clear()
+    assert store.input_digests(project) == _true_digests(project)
+    assert counted_hashes == []
