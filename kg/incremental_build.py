@@ -123,7 +123,7 @@ def _fits(previous: PreviousDataset, inferred: GraphDelta) -> bool:
     if INFERRED not in previous.blocks:
         return not inferred.removed
     start, length, _ = previous.blocks[INFERRED]
-    return patched_pieces(previous.mapped(), start, start + length, INFERRED, inferred) is not None
+    return patched_pieces(previous.mapped(), start, start + length, INFERRED, inferred, previous.line_starts(INFERRED)) is not None
 
 
 def large_enough(previous: PreviousDataset) -> bool:

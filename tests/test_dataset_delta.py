@@ -157,6 +157,10 @@ def test_a_block_is_patched_by_binary_search_exactly_as_a_whole_merge_sorts_it()
         assert patched_block(block, name, delta) == expected
         padded = b"x" * case + block + b"tail"  # the block inside a larger file, as in the dataset
         assert b"".join(patched_pieces(padded, case, case + len(block), name, delta)) == expected
+        # with some of the lines' starts known (a chunked block's), the same
+        line_starts = [case + index + 1 for index, byte in enumerate(block[:-1]) if byte == ord("\n")]
+        known = sorted(rng.sample(line_starts, rng.randrange(0, len(line_starts) + 1)))
+        assert b"".join(patched_pieces(padded, case, case + len(block), name, delta, known)) == expected
     # a delta that does not fit the block is refused rather than written wrong
     block = f"a <{name}> .\nc <{name}> .\n".encode()
     assert patched_pieces(block, 0, len(block), name, GraphDelta(frozenset({"b"}), frozenset())) is None
