@@ -179,6 +179,11 @@ def inputs_digest(project: Project, digests: dict[str, bytes] | None = None) -> 
     return digest.hexdigest()
 
 
+# The process's umask, read once at import (setting it to read it is not safe while threads create files)
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 def write_atomically(path: Path, data: bytes | Iterable[bytes]) -> None:
     """Write to a temporary file beside `path`, flush it to disk, then rename over `path`.
     `data` may come in chunks, so a large file need not be in memory all at once."""
@@ -187,6 +192,14 @@ def write_atomically(path: Path, data: bytes | Iterable[bytes]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp makes the file private (0600); the file it replaces keeps its mode, a new one gets what
+        # open() would have given it, so an export others read stays readable to them
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o666 & ~_UMASK
+        with contextlib.suppress(OSError):  # a file system without modes (FAT) keeps its own
+            os.fchmod(handle, mode)
         with os.fdopen(handle, "wb") as stream:
             for chunk in [data] if isinstance(data, bytes) else data:
                 stream.write(chunk)

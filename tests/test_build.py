@@ -171,6 +171,29 @@ def test_a_write_that_fails_midway_leaves_the_old_file_and_no_temporary(tmp_path
     assert [p.name for p in tmp_path.iterdir()] == ["dataset.nq"]
 
 
+def test_a_written_file_has_the_mode_open_would_give_it_or_the_one_it_replaces(tmp_path):
+    # mkstemp's temporary file is private; an export that others read must not become so.
+    import os
+
+    from kg import store
+    from kg.store import write_atomically
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert store._UMASK == umask  # the process's, read when kg.store was imported
+    new_file = tmp_path / "new.ttl"
+    write_atomically(new_file, b"data")
+    assert new_file.stat().st_mode & 0o777 == 0o666 & ~umask
+    existing = tmp_path / "shared.ttl"
+    existing.write_bytes(b"old")
+    existing.chmod(0o644)
+    write_atomically(existing, b"new")
+    assert existing.stat().st_mode & 0o777 == 0o644 and existing.read_bytes() == b"new"
+    existing.chmod(0o600)
+    write_atomically(existing, b"newer")
+    assert existing.stat().st_mode & 0o777 == 0o600
+
+
 def _reasoned(result) -> bool:
     return any(stage.startswith("reason") for stage in result.stages)
 
