@@ -129,7 +129,7 @@ class _SeenInputs:
         """Record `digest` for the file as `stat` found it after hashing (a write during the hashing
         changes ctime, so the record then does not match the file and it is hashed again)."""
         if max(stat.st_mtime_ns, stat.st_ctime_ns) > self.started_ns - self._RACY_NS:
-            return  # an entry it had no longer matches it, so it is hashed again whether kept or not
+            return  # an entry it had did not vouch for it (digest() said so), so keeping that entry changes nothing
         self.entries[name] = [*_input_identity(stat), digest.hex()]
         self.recorded += 1
 
