@@ -107,7 +107,8 @@ class _Chunker:
         self.chunks: list[Chunk] = []
         self.open: hashlib._Hash | None = None
         self.open_length = 0
-        self.line_crc = 0  # of the part of a line fed so far, when a part ended inside a line
+        self.mid_line = False  # whether the bytes fed so far end inside a line
+        self.line_crc = 0  # of that line's part fed so far
 
     def finish(self) -> tuple[Chunk, ...]:
         if self.open is not None:
@@ -140,14 +141,17 @@ class _Chunker:
                     self._close()
                     done = position
                 self.line_crc = 0
+            if len(lines) > 1:
+                self.mid_line = False
             if lines[-1]:
                 self.line_crc = zlib.crc32(lines[-1], self.line_crc)
+                self.mid_line = True
             self._update(window[done:])
 
     def add_kept(self, kept: Kept) -> None:
         """A range of the previous block: its cut lines are where its chunks ended, and a chunk of it that
         begins where a new chunk begins is that chunk again, its digest known."""
-        if self.previous is None or self.line_crc:
+        if self.previous is None or self.mid_line:
             for view in kept.views:
                 self.add_new(view)
             return

@@ -148,3 +148,10 @@ def test_the_layout_keeps_a_long_blocks_chunks_and_checks_them(tmp_path):
     segment.write_bytes(bytes(raw))
     with MappedDataset(tmp_path, read_layout(tmp_path)) as mapped:
         assert not mapped.intact()
+
+
+def test_kept_bytes_after_new_bytes_that_end_inside_a_line_are_read_line_by_line():
+    # the kept range's first line then continues that line, so its old chunks do not hold
+    data = _block(_lines(400, 5))
+    for prefix in (b"<http://example.org/a> <http://example.org/p> ", b"x" * 1000):
+        assert block_digest([prefix, Kept(0, [memoryview(data)])], _previous(data)) == block_digest([prefix + data])
