@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from . import vocabulary as V
 from .block_digest import Kept
+from .ntriples import graph_block
 from .project import Project
 from .segments import Block, Layout, MappedDataset, read_layout, segments_to_copy
 from .store import Manifest, dataset_intact
@@ -183,8 +184,7 @@ class DatasetBlocks:
                 previous = self.previous.mapped().previous_block(name) if name in self.previous.blocks else None
                 yield Block(name, self._patched(name), lines_sha256, previous=previous)
             else:
-                suffix = f" <{name}> .\n"
-                yield Block(name, ["".join(sorted(line + suffix for line in self.lines[name])).encode("utf-8")], lines_sha256)
+                yield Block(name, [graph_block(self.lines[name], name)], lines_sha256)
 
     def _patched(self, name: str) -> list:
         if name not in self.previous.blocks:

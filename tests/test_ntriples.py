@@ -125,3 +125,22 @@ def test_iris_written_from_strings_are_refused_as_term_refuses_them():
             iri(f"https://w3id.org/kg/id/a{bad}b")
         with pytest.raises(ValueError):
             term(URIRef(f"https://w3id.org/kg/id/a{bad}b"))
+
+
+def test_a_graph_block_sorts_its_lines_as_the_whole_quads_sort():
+    # Lines sorted before the graph's name is added, in the order of the quads themselves: where one
+    # line starts another (a literal and the same with a language or a datatype, blank nodes _:b1 and
+    # _:b10), the longer one goes on with a character above the suffix's space.
+    import random
+
+    from kg.ntriples import graph_block
+
+    rng = random.Random(11)
+    subjects = ["<http://e.org/a>", "<http://e.org/a1>", "_:b1", "_:b10", "_:b1a"]
+    objects = ['"x"', '"x"@en', '"x"@en-gb', '"x"^^<http://www.w3.org/2001/XMLSchema#string>', '"x y"', '"x\\ty"', '"x\\"y"',
+               '"é"', '"\u00a0"', '"𝔘"', "<http://e.org/o>", "<http://e.org/o2>", "_:b1", "_:b10", '""', '"x\\n"']
+    name = "https://w3id.org/kg/graph/inferred"
+    for _ in range(200):
+        lines = {f"{rng.choice(subjects)} <http://e.org/p> {rng.choice(objects)}" for _ in range(rng.randrange(0, 30))}
+        expected = "".join(sorted(f"{line} <{name}> .\n" for line in lines)).encode("utf-8")
+        assert graph_block(lines, name) == expected
