@@ -65,6 +65,7 @@ class PreviousDataset:
         self.context_sha256 = layout.context_sha256
         self.line_count = layout.lines
         self.copy = copy  # the segments whose used bytes the next write copies (kg/segments.py segments_to_copy)
+        self._patches: dict[tuple[str, GraphDelta], list | None] = {}
 
     def mapped(self) -> MappedDataset:
         return self._mapped
@@ -76,11 +77,21 @@ class PreviousDataset:
         self.close()
 
     def close(self) -> None:
+        self._patches.clear()  # their views of the mapping first
         self._mapped.close()
 
     def block(self, name: str) -> bytes:
         offset, length, _ = self.blocks[name]
         return self._mapped[offset:offset + length]
+
+    def patched(self, name: str, delta: GraphDelta) -> list[bytes | Kept] | None:
+        """patched_parts of graph `name`'s old block (which must exist), worked out once per delta: the
+        build checks that the delta fits (kg/incremental_build.py) before the write uses the parts."""
+        key = (name, delta)
+        if key not in self._patches:
+            start, length, _ = self.blocks[name]
+            self._patches[key] = patched_parts(self._mapped, start, start + length, name, delta, self.line_starts(name))
+        return self._patches[key]
 
     def line_starts(self, name: str) -> list[int]:
         """Offsets in the dataset where lines of graph `name`'s block are known to begin without reading
@@ -189,8 +200,7 @@ class DatasetBlocks:
     def _patched(self, name: str) -> list:
         if name not in self.previous.blocks:
             return [patched_block(b"", name, self.inferred_patch)]
-        start, length, _ = self.previous.blocks[name]
-        pieces = patched_parts(self.previous.mapped(), start, start + length, name, self.inferred_patch, self.previous.line_starts(name))
+        pieces = self.previous.patched(name, self.inferred_patch)
         if pieces is None:  # kg/incremental_build.py checked that it fits before planning the write
             raise ValueError(f"the delta of {name} does not fit the previous dataset")
         return pieces

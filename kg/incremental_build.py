@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import vocabulary as V
-from .dataset_delta import INFERRED, GraphDelta, PreviousDataset, patched_pieces
+from .dataset_delta import INFERRED, GraphDelta, PreviousDataset
 from .errors import AnnotationError, InconsistencyError
 from .store import Manifest, oxigraph_store_path
 
@@ -122,8 +122,7 @@ def _fits(previous: PreviousDataset, inferred: GraphDelta) -> bool:
     lines it lacks, as an exact update's delta does: anything else is built in full, never written."""
     if INFERRED not in previous.blocks:
         return not inferred.removed
-    start, length, _ = previous.blocks[INFERRED]
-    return patched_pieces(previous.mapped(), start, start + length, INFERRED, inferred, previous.line_starts(INFERRED)) is not None
+    return previous.patched(INFERRED, inferred) is not None
 
 
 def large_enough(previous: PreviousDataset) -> bool:

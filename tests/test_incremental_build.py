@@ -256,3 +256,16 @@ def test_a_corpus_too_small_for_incremental_builds_keeps_no_reach(built, tmp_pat
     shutil.rmtree(project.build / shape_reach.REACH_CACHE_DIR, ignore_errors=True)
     build(project, force=True)
     assert not (project.build / shape_reach.REACH_CACHE_DIR).exists()
+
+
+def test_the_inferred_graphs_patch_is_worked_out_once(built, tmp_path, monkeypatch):
+    # the build checks that the delta fits the old block, then writes it: one search, not two
+    from kg import dataset_delta
+
+    calls, real = [], dataset_delta.patched_parts
+    monkeypatch.setattr(dataset_delta, "patched_parts", lambda *args: calls.append(args[3]) or real(*args))
+    root = _copy(built, tmp_path)
+    project = open_project(root)
+    _edit(root, random.Random(10), EDITS[0])
+    assert INCREMENTAL in build(project).stages
+    assert calls == [INFERRED_GRAPH]
