@@ -22,11 +22,13 @@ from .project import Project
 from .network import offline
 from .incremental_build import IncrementalPlan, adopt_store, large_enough
 from .query_store_update import update_query_store
+from .segments import write_dataset
 from .store import (Manifest, build_lock, dataset_intact, input_digests, inputs_digest, is_current, oxigraph_store_path, read_manifest,
                     remove_stale_temporaries, save, save_manifest)
 
 if TYPE_CHECKING:
     from .article_stage import ArticleResult, ArticleStage
+    from .background_write import BackgroundWrite
 
 
 class _StageClock:
@@ -254,6 +256,7 @@ class Derived:
     graph_digests: dict[str, bytes] = field(default_factory=dict)
     delta: DatasetDelta | None = None
     plan: IncrementalPlan | None = None  # instead of `lines`, when only the change was reasoned about
+    writing: BackgroundWrite | None = None  # the dataset's first blocks, written while reasoning (with `lines`)
 
 
 def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Callable[[str, int, int], None],
@@ -266,9 +269,6 @@ def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Calla
     derived from the same, the graphs are None: reasoning and the checks would only repeat it. Given
     the `previous` dataset, the delta from it too (kg/dataset_delta.py); and with its manifest `old` too,
     only the change is reasoned about and checked where that is possible (kg/incremental_build.py)."""
-    from .shapes import check_triple_lines
-
-    stages = 4
     with clock("read, anchor and emit articles"):
         reading = read_inputs(project, use_cache, writable_cache,
                               on_file=lambda done, total: report("reading annotations", done, total), digests=digests)
@@ -290,11 +290,39 @@ def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Calla
         # of the lines read: an entry that was not what the index said was made again
         graph_digests = reading.graph_digests()
         derivation = derivation_digest(project, graph_digests, reasoner)
+    context = context_digest(project, reasoner, graph_digests.get(str(V.ONTOLOGY_GRAPH), b""))
+    same_context = previous is not None and previous.context_sha256 == context
+    writing = _write_early(project, lines, graph_digests, previous, same_context, context) if writable_cache else None
+    try:
+        return _reason_and_check(project, reasoner, clock, report, reading.corpus, lines, origins, derivation, graph_digests,
+                                 previous, old, same_context, use_cache, writable_cache, writing)
+    except BaseException:
+        if writing is not None:
+            writing.cancel()
+        raise
+
+
+def _write_early(project: Project, lines: dict[str, set[str]], graph_digests: dict[str, bytes], previous: PreviousDataset | None,
+                 same_context: bool, context: str) -> BackgroundWrite:
+    """Start writing the dataset's blocks that come before the inferred graph's (kg/background_write.py)."""
+    from .background_write import BackgroundWrite
+
+    early = [name for name in lines if name < str(V.INFERRED_GRAPH)]
+    blocks = DatasetBlocks(lines, graph_digests, previous, same_context, names=early)
+    return BackgroundWrite(project.build, blocks, context, blocks.copy)
+
+
+def _reason_and_check(project: Project, reasoner: str, clock: "_StageClock", report: Callable[[str, int, int], None], corpus: Corpus,
+                      lines: dict[str, set[str]], origins: Origins, derivation: str, graph_digests: dict[str, bytes],
+                      previous: PreviousDataset | None, old: Manifest | None, same_context: bool, use_cache: bool,
+                      writable_cache: bool, writing: BackgroundWrite | None) -> Derived:
+    from .shapes import check_triple_lines
+
+    stages = 4
     report(f"reasoning ({reasoner})", 1, stages)
     with clock(f"reason ({reasoner})"):
         lines[str(V.INFERRED_GRAPH)], store = reason_lines(project, lines, origins, reasoner, use_cache, writable_cache)
     delta, changed = None, None
-    same_context = previous is not None and previous.context_sha256 == context_digest(project, reasoner, graph_digests.get(str(V.ONTOLOGY_GRAPH), b""))
     # the delta serves the shape checks (if the last dataset passed the same ones, only what changed can
     # fail) and the query store's update; neither use, and it is not worth its seconds at 10,000 articles
     if previous is not None and (same_context or (old is not None and oxigraph_store_path(project, old).is_dir())):
@@ -309,7 +337,7 @@ def _derive(project: Project, reasoner: str, clock: "_StageClock", report: Calla
         del store  # its memory, before the dataset is written
         if problems:
             raise AnnotationError(problems)
-    return Derived(reading.corpus, lines, derivation, graph_digests, delta)
+    return Derived(corpus, lines, derivation, graph_digests, delta, writing=writing)
 
 
 def _reach_cache(project: Project, lines: dict[str, set[str]], writable_cache: bool) -> Path | None:
@@ -411,23 +439,28 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
                 save_manifest(project, manifest)
                 report("done", stages, stages)
                 return BuildResult(True, manifest, project.build, dict(clock.seconds))
-            report("writing", 3, stages)
             plan = derived.plan
             try:
+                report("writing", 3, stages)
                 with clock("write"):
                     context = context_digest(project, reasoner, derived.graph_digests.get(str(V.ONTOLOGY_GRAPH), b""))
                     if plan is None:
                         lines = derived.lines
                         graphs = {name: len(lines[name]) for name in sorted(lines)}
-                        blocks = DatasetBlocks(lines, derived.graph_digests, previous, previous is not None and previous.context_sha256 == context)
+                        blocks = DatasetBlocks(lines, derived.graph_digests, previous, previous is not None and previous.context_sha256 == context,
+                                               names=[name for name in graphs if name >= str(V.INFERRED_GRAPH)])
+                        # the blocks before these were written while reasoning (kg/background_write.py)
+                        write = lambda: derived.writing.finish(blocks, sum(graphs.values()))  # noqa: E731
                     else:
                         graphs = dict(sorted(plan.counts.items()))
                         blocks = DatasetBlocks(plan.lines, derived.graph_digests, previous, True, names=list(graphs), inferred_patch=plan.inferred)
-                    new_manifest = save(project, blocks, lambda dataset_sha256: Manifest(digest, dataset_sha256, graphs, derived.derivation),
-                                        context, sum(graphs.values()), blocks.copy)
+                        write = lambda: write_dataset(project.build, blocks, context, sum(graphs.values()), blocks.copy)  # noqa: E731
+                    new_manifest = save(project, write, lambda dataset_sha256: Manifest(digest, dataset_sha256, graphs, derived.derivation))
             except BaseException:
                 if plan is not None:
                     plan.discard()
+                if derived.writing is not None:
+                    derived.writing.cancel()
                 raise
         if plan is not None:
             adopt_store(project, plan, manifest, new_manifest)

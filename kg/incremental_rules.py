@@ -74,7 +74,7 @@ from . import vocabulary as V
 from .errors import InconsistencyError
 from .reasoning import TRIVIAL_CLASS_TEXTS, error_messages, inconsistency_problems, is_noise_text
 from .rules import (_LIVE, _LIVE_CLASS, _LIVE_PROPERTY, _PREFIXES, _UNSUPPORTED_QUERY, CONSISTENCY_CHECKS, GENERIC_RULES, Rule, _RdflibText,
-                    _Terms, _graph, _liveness_updates, _terms_of, _triggers, _triple_patterns, chain_rules)
+                    _Terms, _graph, _liveness_updates, _terms_of, _triggers, _triple_patterns, chain_rules, delta_variants)
 from .ntriples import parse_term, term
 
 _W = "urn:kg:incremental:"  # every working graph's IRI starts so (and rules.py's live marks, urn:kg:reasoning:live)
@@ -210,26 +210,9 @@ def _asserted(triple: str) -> str:
 
 
 def _variants(rule: Rule, delta: str) -> list[str]:
-    """Semi-naive bodies: one per data pattern, that pattern matched in `delta`, the others in W.
-
-    The delta's pattern comes first and each other pattern after one it shares a variable with:
-    pyoxigraph joins in the written order here, and a chain's first two links over the whole store
-    (kg:mentionedIn's, at 10,000 articles) take seconds where starting from the delta takes a millisecond."""
-    bodies = []
-    for i, first in enumerate(rule.data):
-        ordered, rest = [first], [p for j, p in enumerate(rule.data) if j != i]
-        bound = set(_variables(first))
-        while rest:
-            following = next((p for p in rest if bound & set(_variables(p))), rest[0])
-            rest.remove(following)
-            ordered.append(following)
-            bound |= set(_variables(following))
-        bodies.append(" ".join(f"GRAPH <{delta}> {{ {p} }}" if p is first else p for p in ordered))
-    return bodies
-
-
-def _variables(pattern: str) -> list[str]:
-    return [t for t in _terms_of(pattern) if t.startswith("?")]
+    """Semi-naive bodies: one per data pattern, that pattern matched in `delta`, the others in W
+    (kg/rules.py delta_variants: the delta's pattern first)."""
+    return delta_variants(rule.data, delta)
 
 
 class _Session:

@@ -28,7 +28,7 @@ import hashlib
 import json
 import mmap
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -272,9 +272,11 @@ def _hashed_ranges(block: GraphBlock) -> Iterator[tuple[int, int, str]]:
         position += chunk.length
 
 
-def write_dataset(build_dir: Path, blocks: Iterable[Block], context_sha256: str, lines: int, copy: frozenset[str] = frozenset()) -> Layout:
+def write_dataset(build_dir: Path, blocks: Iterable[Block], context_sha256: str, lines: int | Callable[[], int],
+                  copy: frozenset[str] = frozenset()) -> Layout:
     """Write the new bytes of `blocks` into a new segment (flushed to disk) and the layout of the whole
-    dataset beside it; spans of the segments in `copy` are written again rather than referred to."""
+    dataset beside it; spans of the segments in `copy` are written again rather than referred to.
+    `lines`: the dataset's line count, or what gives it once the blocks are written (kg/background_write.py)."""
     from .store import write_atomically
 
     import secrets  # here: the cold query path reads datasets, it writes none
@@ -298,7 +300,7 @@ def write_dataset(build_dir: Path, blocks: Iterable[Block], context_sha256: str,
             graphs[block.name] = GraphBlock(position, length, block.lines_sha256, sha256, chunks)
             position += length
         extents = writer.finish()
-        layout = Layout(dataset_digest(graphs), graphs, extents, context_sha256, lines)
+        layout = Layout(dataset_digest(graphs), graphs, extents, context_sha256, lines if isinstance(lines, int) else lines())
         write_atomically(build_dir / LAYOUT_FILE, layout.to_json())
     except BaseException:
         writer.discard()

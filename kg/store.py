@@ -13,10 +13,13 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import Problem, ProjectError
 from .project import Project
+
+if TYPE_CHECKING:
+    from .segments import Layout
 
 MANIFEST_FILE = "manifest.json"
 SEEN_FILE = "dataset.seen.json"  # the identity of the dataset's files last hashed, to skip hashing them again
@@ -352,15 +355,15 @@ def _seen_unchanged(project: Project, manifest: Manifest) -> bool:
         return False
 
 
-def save(project: Project, blocks: Iterable, manifest_for: Callable[[str], Manifest], context_sha256: str, lines: int,
-         copy: frozenset[str] = frozenset()) -> Manifest:
-    """The dataset's new segment and its layout first (kg/segments.py write_dataset, from the graphs'
-    `blocks`), then the files' identities, so later checks can skip hashing them (see _seen_unchanged),
-    manifest last: a build killed before leaves a manifest that no longer matches. Then the old
-    segments the new layout does not use are removed. `manifest_for(dataset_sha256)` makes the manifest."""
-    from .segments import remove_unused, write_dataset
+def save(project: Project, write: Callable[[], Layout], manifest_for: Callable[[str], Manifest]) -> Manifest:
+    """The dataset's new segment and its layout first (`write()`: kg/segments.py write_dataset, or the
+    end of a kg/background_write.py BackgroundWrite), then the files' identities, so later checks can
+    skip hashing them (see _seen_unchanged), manifest last: a build killed before leaves a manifest
+    that no longer matches. Then the old segments the new layout does not use are removed.
+    `manifest_for(dataset_sha256)` makes the manifest."""
+    from .segments import remove_unused
 
-    layout = write_dataset(project.build, blocks, context_sha256, lines, copy)
+    layout = write()
     manifest = manifest_for(layout.dataset_sha256)._replace(dataset_length=layout.length)
     # recorded before the manifest names the dataset: once it does, a killed build must have left no
     # temporary file, since a query finds the build current and runs no build that would remove it
