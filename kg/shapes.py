@@ -259,21 +259,15 @@ class _StoreData:
 
         # Literals as written, for sh:datatype: pyoxigraph would give xsd:nonNegativeInteger back as xsd:integer.
         self.watched: dict[str, list[tuple[str, str]]] = {predicate: [] for predicate in map(term, watched)}
-        self.needles = [f" <{predicate}> " for predicate in sorted(watched)]
-
-        def scanned(documents):
-            for document in documents:
-                self._watch(document)
-                yield document
 
         self.unscanned: Iterable[str] = ()
         if store is None:
             self.store = ox.Store()
             # streamed: a large build never holds its whole dataset as one text
-            self.store.bulk_load(ChunkStream(scanned(documents(lines))), format=ox.RdfFormat.N_TRIPLES)
+            self.store.bulk_load(ChunkStream(documents(self._watch(lines))), format=ox.RdfFormat.N_TRIPLES)
         else:  # the triples are there already: only the literals are wanted, when the checks run
             self.store = store
-            self.unscanned = documents(lines)  # a generator: scanned once
+            self.unscanned = lines  # read once, by the first failing_values
         self.parse_term = parse_term
         self.graph_lines = graph_lines
 
@@ -335,21 +329,26 @@ class _StoreData:
         given.bulk_load("".join(" ".join(row) + " .\n" for row in found).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
         return found if all(quad in given for quad in quads) else None
 
-    def _watch(self, document: str) -> None:
-        # str.find runs at memory speed; a regex over every line of a large build does not
-        for needle in self.needles:
-            position = 0
-            while (position := document.find(needle, position)) >= 0:
-                start, end = document.rfind("\n", 0, position) + 1, document.find(" .\n", position)
-                subject, predicate_text, obj = document[start:end].split(" ", 2)
-                self.watched[predicate_text].append((subject, obj))
-                position = end
+    def _watch(self, lines: Iterable[str]) -> Iterator[str]:
+        """Each line ("S P O"), once its subject and object are noted if its predicate is a watched one.
+        The subject and the predicate hold no space. A line at a time: a search of the joined text for
+        each predicate's name also met it inside a literal (a claim quoting one) and then failed; this is
+        no slower (2.1 s for the 2.8 million asserted lines at 10,000 articles, against 2.3 s)."""
+        watched = self.watched
+        for line in lines:
+            first = line.find(" ")
+            second = line.find(" ", first + 1)
+            values = watched.get(line[first + 1:second])
+            if values is not None:
+                values.append((line[:first], line[second + 1:]))
+            yield line
 
     def failing_values(self, datatype: URIRef, predicate: URIRef, inverse: bool) -> dict[str, list[Node]]:
         from .shape_queries import has_datatype
 
-        for document in self.unscanned:
-            self._watch(document)
+        for _ in self._watch(self.unscanned):
+            pass
+        self.unscanned = ()
         failing: dict[str, list[Node]] = {}
         obviously_fine = _OBVIOUSLY_FINE.get(datatype)
         for subject, obj in self.watched[f"<{predicate}>"]:

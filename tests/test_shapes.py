@@ -345,6 +345,18 @@ def test_wrong_and_ill_formed_datatypes_are_caught_as_pyshacl_does(mini):
     assert any("found a third" in p.message for p in problems) and any("found '0.33'" in p.message for p in problems)
 
 
+def test_a_literal_that_names_a_checked_property_is_read_as_a_literal(mini):
+    # the datatype checks read the values off the lines; a claim quoting " <oa:start> " used to be taken
+    # for a line of that property (a KeyError, or the same value counted twice)
+    root, data, origins = mini
+    _anchor, position, _exact = quote_anchor(data)
+    broken = clone(data)
+    broken.set((STATEMENT, KG.claim, Literal(f"see <{OA.start}> <{OA.start}> <{KG.value}> and more")))
+    assert check(root, broken, origins) == check(root, clone(data), origins)
+    broken.set((position, OA.start, Literal("3", datatype=URIRef("http://www.w3.org/2001/XMLSchema#integer"))))
+    assert sum("not a non-negative integer" in p.message for p in check(root, broken, origins)) == 1
+
+
 def test_many_breakages_at_once_give_pyshacls_answer(seeds):
     """Every tenth triple of the predicates the shapes look at removed, retyped or repeated: the compiled
     checks and pySHACL must report the same problems, one for one."""
@@ -402,3 +414,4 @@ def test_the_shapes_are_parsed_from_the_bytes_their_digest_names(tmp_path):
     moved = tmp_path / "elsewhere"
     shapes_dir.rename(moved)
     assert _load_shapes(moved, tmp_path)[3] != edited  # the same bytes elsewhere: relative IRIs would differ
+
