@@ -267,7 +267,7 @@ class _StoreData:
             self.store.bulk_load(ChunkStream(documents(self._watch(lines))), format=ox.RdfFormat.N_TRIPLES)
         else:  # the triples are there already: only the literals are wanted, when the checks run
             self.store = store
-            self.unscanned = lines  # read once, by the first failing_values
+            self.unscanned = iter(lines)  # read once, by the first failing_values (an iterator: never falsy)
         self.parse_term = parse_term
         self.graph_lines = graph_lines
 
