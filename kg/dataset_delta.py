@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from . import vocabulary as V
 from .block_digest import Kept
-from .ntriples import graph_block
+from .ntriples import graph_block_pieces
 from .project import Project
 from .segments import Block, Layout, MappedDataset, read_layout, segments_to_copy
 from .store import Manifest, dataset_intact
@@ -195,7 +195,7 @@ class DatasetBlocks:
                 previous = self.previous.mapped().previous_block(name) if name in self.previous.blocks else None
                 yield Block(name, self._patched(name), lines_sha256, previous=previous)
             else:
-                yield Block(name, [graph_block(self.lines[name], name)], lines_sha256)
+                yield Block(name, graph_block_pieces(self.lines[name], name), lines_sha256)
 
     def _patched(self, name: str) -> list:
         if name not in self.previous.blocks:

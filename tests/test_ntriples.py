@@ -133,7 +133,7 @@ def test_a_graph_block_sorts_its_lines_as_the_whole_quads_sort():
     # _:b10), the longer one goes on with a character above the suffix's space.
     import random
 
-    from kg.ntriples import graph_block
+    from kg.ntriples import graph_block, graph_block_pieces
 
     rng = random.Random(11)
     subjects = ["<http://e.org/a>", "<http://e.org/a1>", "_:b1", "_:b10", "_:b1a"]
@@ -144,3 +144,5 @@ def test_a_graph_block_sorts_its_lines_as_the_whole_quads_sort():
         lines = {f"{rng.choice(subjects)} <http://e.org/p> {rng.choice(objects)}" for _ in range(rng.randrange(0, 30))}
         expected = "".join(sorted(f"{line} <{name}> .\n" for line in lines)).encode("utf-8")
         assert graph_block(lines, name) == expected
+        pieces = graph_block_pieces(lines, name, piece_lines=4)  # whole lines, at most four a piece
+        assert b"".join(pieces) == expected and all(piece.endswith(b" .\n") and 1 <= piece.count(b"\n") <= 4 for piece in pieces)
