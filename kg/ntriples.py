@@ -92,9 +92,9 @@ def nquads(lines_by_graph: dict[str, set[str] | list[str]]) -> bytes:
 
 
 def nquads_chunks(lines_by_graph: dict[str, set[str] | list[str]]) -> Iterator[bytes]:
-    """`nquads` a graph at a time, so a large dataset is written without all of its bytes in memory."""
+    """`nquads` a piece of a graph at a time (graph_block_pieces), so a large dataset is written without all of its bytes in memory."""
     for name in sorted(lines_by_graph):
-        yield graph_block(lines_by_graph[name], name)
+        yield from graph_block_pieces(lines_by_graph[name], name)
 
 
 def graph_block(lines: Iterable[str], name: str) -> bytes:

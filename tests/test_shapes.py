@@ -414,4 +414,3 @@ def test_the_shapes_are_parsed_from_the_bytes_their_digest_names(tmp_path):
     moved = tmp_path / "elsewhere"
     shapes_dir.rename(moved)
     assert _load_shapes(moved, tmp_path)[3] != edited  # the same bytes elsewhere: relative IRIs would differ
-
