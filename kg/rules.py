@@ -102,18 +102,26 @@ class Rule:
         condition = "true" if everything_live else _triggers(self.head)
         return f"{_PREFIXES}INSERT {{ {self.head} GRAPH <{delta}> {{ {self.head} }} }}\nWHERE {{ {self._where(body, condition)} }}"
 
-    def construct_dead(self) -> str:
-        """The new heads that no pattern can match, read off the closed store: never written to it."""
+    def construct_dead(self, only_blank: str | None = None) -> str:
+        """The new heads that no pattern can match, read off the closed store: never written to it.
+        `only_blank`: a variable; only where it is a blank node."""
         _, predicate, _ = _terms_of(self.head)
         # Over the whole store, heads with a constant predicate are ruled out faster by one anti-join
         # with that predicate's triples than by a lookup per solution; with a variable predicate the
         # anti-join would read every triple.
-        where = self._where(self.bodies(0)[0], f"!{_triggers(self.head)}{_not_noise(self.head)}", anti_join=not predicate.startswith("?"))
+        blank = f" && isBlank({only_blank})" if only_blank else ""
+        where = self._where(self.bodies(0)[0], f"!{_triggers(self.head)}{_not_noise(self.head)}{blank}", anti_join=not predicate.startswith("?"))
         return f"{_PREFIXES}CONSTRUCT {{ {self.head} }}\nWHERE {{ {where} }}"
 
     def dead_schema(self) -> str:
         """Whether the schema lets the rule derive any dead head at all (an anti-join costs even when not)."""
         return f"{_PREFIXES}ASK {{ {' '.join(self.schema)} FILTER(!{_triggers(self.head)}) }}"
+
+    def dead_schema_matches(self) -> str:
+        """The schema's matches that make dead heads, not always noise (for kg/dead_heads.py)."""
+        variables = sorted({t for pattern in _triple_patterns(self.schema) for t in _terms_of(pattern) if t.startswith("?")})
+        return (f"{_PREFIXES}SELECT {' '.join(variables) or '*'} WHERE {{ {' '.join(self.schema)} "
+                f"FILTER(!{_triggers(self.head)}{_not_noise(self.head)}) }}")
 
     def _where(self, body: str, condition: str, anti_join: bool = False) -> str:
         # One flat group, so the optimizer applies the condition as soon as the schema binds its variables.
@@ -219,17 +227,16 @@ def infer_fast(asserted: Graph | Iterable[Graph], ontology: Graph, tbox: Graph |
     """
     parts = [asserted] if isinstance(asserted, Graph) else list(asserted)
     tbox = tbox_inferences(ontology) if tbox is None else tbox
-    document = "".join(_ntriples(triple) for part in parts for triple in part)
-    closure = _reason(lambda: [document], ontology, tbox)
-    found, messages = closure.found, closure.messages
+    lines = [f"{term(s)} {term(p)} {term(o)}" for part in parts for s, p, o in part]
+    closure = _reason(lambda: lines, ontology, tbox)
     inferred = Graph()
     terms = _Terms()
-    for line in found:
-        subject, predicate, obj = line[:-2].split(" ", 2)
+    for line in chain(closure.found, closure.dead):
+        subject, predicate, obj = line.split(" ", 2)
         triple = (terms[subject], terms[predicate], terms[obj])
         if not is_noise(triple):
             inferred.add(triple)
-    return inferred, messages
+    return inferred, closure.messages
 
 
 def infer_lines(lines: dict[str, set[str]], origins: dict | None = None) -> set[str]:
@@ -247,72 +254,70 @@ def closure_lines(lines: dict[str, set[str]], origins: dict | None = None, keep_
     `schema_cache` if one is given (kg/schema_cache.py)."""
     from .schema_cache import schema_closure
 
-    def chunks():  # streamed: a large build never holds its whole dataset as one text
-        return documents(line for graph in lines.values() for line in graph)
+    def asserted():
+        return (line for graph in lines.values() for line in graph)
 
     ontology_lines = lines[str(V.ONTOLOGY_GRAPH)]
     ontology = _graph(" .\n".join(ontology_lines) + " .\n")
     schema = schema_cache.closure(ontology, ontology_lines) if schema_cache else schema_closure(ontology)
-    closure = _reason(chunks, ontology, schema, unless_unsupported=True)
+    closure = _reason(asserted, ontology, schema, unless_unsupported=True)
     if closure is None:
-        inferred = infer([_graph("".join(chunks()))], ontology, origins)
+        inferred = infer([_graph("".join(documents(asserted())))], ontology, origins)
         return {" ".join(term(node) for node in triple) for triple in inferred}, None
     if closure.messages:
         raise InconsistencyError(inconsistency_problems(closure.messages, origins or {}))
-    texts = _RdflibText(_Terms())
     inferred, noise = set(), set()
     for line in closure.found:
-        subject, predicate, obj = line[:-2].split(" ", 2)
-        if is_noise_text(subject, predicate, obj):
-            noise.add(line)
-        else:
-            # IRIs are written alike by both; a literal may not be ("1"^^xsd:integer, escapes)
-            inferred.add(f"{subject} {predicate} {obj if obj.startswith('<') else texts[obj]}")
+        (noise if is_noise_text(*line.split(" ", 2)) else inferred).add(line)
+    inferred |= closure.dead
     return inferred, (closure.data_store(noise) if keep_store else None)
 
 
 @dataclass
 class _Closure:
     store: object  # the asserted triples, the schema's closure and the live heads (default graph); working graphs
-    found: set[str]  # every triple the closure added, as pyoxigraph's N-Triples lines ("S P O .")
-    unstored: set[str]  # those read off the store and never written to it: the dead heads
+    found: set[str]  # the triples the closure wrote to the store ("S P O", as kg/ntriples.py writes them), noise too
+    dead: set[str]  # the dead heads, read off the closed store and never written to it, noise left out
     messages: list[str]  # owlrl-style inconsistency messages
 
     def data_store(self, noise: set[str]):
         """The store with the working graphs dropped, the `noise` it holds removed and the dead heads
-        that are not noise added: the asserted and inferred triples, nothing else."""
+        added: the asserted and inferred triples, nothing else."""
         import pyoxigraph as ox
 
         for graph in list(self.store.named_graphs()):
             self.store.remove_graph(graph)
-        stored_noise = noise - self.unstored  # derived, so never asserted: removing them keeps every asserted triple
-        for triple in ox.parse(("\n".join(sorted(stored_noise)) + "\n").encode("utf-8"), format=ox.RdfFormat.N_TRIPLES):
+        # derived, so never asserted: removing them keeps every asserted triple
+        for triple in ox.parse("".join(f"{line} .\n" for line in sorted(noise)).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES):
             self.store.remove(ox.Quad(triple.subject, triple.predicate, triple.object))
-        unstored = self.unstored - noise
-        # lenient: pyoxigraph wrote these lines itself (a third quicker than checking each IRI again)
-        self.store.load(ChunkStream(documents(line[:-2] for line in unstored)), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+        # lenient: kg wrote these terms and checked their IRIs, or pyoxigraph did (a third quicker than checking again)
+        self.store.load(ChunkStream(documents(self.dead)), format=ox.RdfFormat.N_TRIPLES, lenient=True)
         return self.store
 
 
-def _reason(documents: Callable[[], Iterable[str]], ontology: Graph, tbox: Graph, unless_unsupported: bool = False) -> _Closure | None:
-    """The closure: its new triples, as pyoxigraph's N-Triples lines, the store and owlrl-style error
-    messages; None if `unless_unsupported` and the triples hold an axiom the rules do not cover.
+def _reason(asserted: Callable[[], Iterable[str]], ontology: Graph, tbox: Graph, unless_unsupported: bool = False) -> _Closure | None:
+    """The closure: its new triples, the store and owlrl-style error messages; None if
+    `unless_unsupported` and the triples hold an axiom the rules do not cover.
 
-    `documents()` gives the asserted triples as N-Triples texts, afresh at each call; the schema's
-    closure joins them in the same load, so a blank node shared by the ontology and its closure stays one node."""
+    `asserted()` gives the asserted triples as "S P O" lines (kg/ntriples.py), afresh at each call; the
+    schema's closure joins them in the same load, so a blank node shared by the ontology and its closure stays one node."""
     rules = dict(GENERIC_RULES)
     rules.update(chain_rules(ontology + tbox))
     # owlrl's closure holds literal subjects, which N-Quads (and any store) rejects; they are noise anyway
     schema = "".join(_ntriples(t, _TBOX) for t in tbox if not isinstance(t[0], Literal) and isinstance(t[1], URIRef))
-    store = _loaded(chain(documents(), [schema]))
+    store = _loaded(chain(documents(asserted()), [schema]))
     if unless_unsupported and store.query(_UNSUPPORTED_QUERY):
         return None
-    inferred, dead = _saturate(store, rules, everything_live=False)
+    texts = _RdflibText(_Terms())
+    found = _saturate(store, rules, texts, everything_live=False)
     if _liveness_grew(store, rules):
-        store = _loaded(chain(documents(), [schema]))
-        inferred, dead = _saturate(store, rules, everything_live=True)
+        store = _loaded(chain(documents(asserted()), [schema]))
+        found = _saturate(store, rules, texts, everything_live=True)
+        dead: set[str] = set()
+    else:
+        dead = _dead_heads(store, rules, texts, lambda: chain(asserted(), found))
     messages = sorted(set(_consistency_messages(store)) | set(error_messages(tbox)))
-    return _Closure(store, inferred, dead, messages)
+    return _Closure(store, found, dead, messages)
 
 
 def _loaded(documents: Iterable[str]):
@@ -325,11 +330,9 @@ def _loaded(documents: Iterable[str]):
     return store
 
 
-def _saturate(store, rules: dict[str, Rule], everything_live: bool) -> tuple[set[str], set[str]]:
-    """Close the store under `rules` and return every triple the closure and the schema's closure
-    added, as N-Triples lines, and the part of them not written to the store. The rounds run the live
-    heads to a fixpoint; dead heads, which no rule reads, are then read off the closed store in one
-    pass (all of them, unless `everything_live`)."""
+def _saturate(store, rules: dict[str, Rule], texts: _RdflibText, everything_live: bool) -> set[str]:
+    """Close the store under `rules` for the live heads (every head if `everything_live`) and return
+    every triple the closure and the schema's closure wrote to it, as "S P O" lines (`_text`)."""
     import pyoxigraph as ox
 
     inferred = _lines(store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{_TBOX}> {{ ?s ?p ?o }} FILTER NOT EXISTS {{ ?s ?p ?o }} }}"))
@@ -349,12 +352,43 @@ def _saturate(store, rules: dict[str, Rule], everything_live: bool) -> tuple[set
             break
         inferred |= new
         round_ += 1
-    dead: set[str] = set()
-    if not everything_live:
-        for rule in rules.values():
-            if store.query(rule.dead_schema()):
-                dead |= _lines(store.query(rule.construct_dead()))
-    return inferred | dead, dead
+    return {_text(line, texts) for line in inferred}
+
+
+def _dead_heads(store, rules: dict[str, Rule], texts: _RdflibText, triples: Callable[[], Iterable[str]]) -> set[str]:
+    """The heads that no rule reads, off the closed store, noise left out: those of one-pattern rules in
+    Python from `triples()`, the store's triples as "S P O" (kg/dead_heads.py), the others by CONSTRUCT."""
+    from .dead_heads import dead_heads, one_pattern_rule
+
+    def constructed(query: str) -> set[str]:
+        return {line for line in (_text(line, texts) for line in _lines(store.query(query))) if not is_noise_text(*line.split(" ", 2))}
+
+    in_python, dead = [], set()
+    for rule in rules.values():
+        if not store.query(rule.dead_schema()):
+            continue
+        shape = one_pattern_rule(rule.head, rule.data, rule.filters)
+        if shape is None:
+            dead |= constructed(rule.construct_dead())
+            continue
+        matches = store.query(rule.dead_schema_matches())
+        names = [variable.value for variable in matches.variables]
+        rows = [{f"?{name}": str(solution[name]) for name in names} for solution in matches]
+        # pyoxigraph labels the blank nodes it loads anew: a blank class (a restriction) the schema
+        # matched is not written as in the triples' text, so the store matches it with the data
+        matched_object = shape.data[2]
+        if any(row.get(matched_object, "").startswith("_:") for row in rows):
+            dead |= constructed(rule.construct_dead(only_blank=matched_object))
+            rows = [row for row in rows if not row.get(matched_object, "").startswith("_:")]
+        in_python.append((shape, rows))
+    return dead | dead_heads(in_python, triples, lambda value: value if value.startswith("<") else texts[value])
+
+
+def _text(line: str, texts: _RdflibText) -> str:
+    """pyoxigraph's N-Triples line ("S P O .") as kg/ntriples.py writes the triple ("S P O"): IRIs and
+    blank nodes are written alike by both; a literal may not be ("1"^^xsd:integer, escapes)."""
+    subject, predicate, obj = line[:-2].split(" ", 2)
+    return f"{subject} {predicate} {obj if obj.startswith('<') else texts[obj]}"
 
 
 def _lines(triples) -> set[str]:
