@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import time
 from collections.abc import Callable
@@ -44,6 +45,21 @@ class _StageClock:
             yield
         finally:
             self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Python's cyclic garbage collector paused while a build runs. Its full collections walk every
+    container object alive, and a large build holds millions (the triples' pairs and tuples, the
+    workers' results): at 10,000 articles they took 6 to 8 s of the build, mostly in the checks. A build
+    leaves little cyclic garbage (37,723 objects at 1,000 articles), collected once the collector runs again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -367,7 +383,7 @@ def derivation_digest(project: Project, graph_digests: dict[str, bytes], reasone
 
 def validate_project(project: Project, allow_network: bool = False) -> Corpus:
     """Everything `kg build` checks — annotations, OWL consistency, shapes, anchors — without writing anything."""
-    with offline(allow_network):
+    with offline(allow_network), collector_paused():
         return _derive(project, "rules", _StageClock(), lambda stage, done, total: None, writable_cache=False).corpus
 
 
@@ -411,7 +427,7 @@ def build(project: Project, force: bool = False, on_start: Callable[[], None] | 
     its query store, if a query made one, is brought up to date (kg/query_store_update.py).
     """
     report = progress or (lambda stage, done, total: None)
-    with build_lock(project), offline(allow_network):
+    with build_lock(project), offline(allow_network), collector_paused():
         remove_stale_temporaries(project)
         manifest = read_manifest(project)
         digests = input_digests(project, trust_seen=not force)  # the article stage keys its cache by these

@@ -389,9 +389,13 @@ class _StoreData:
 
 
 def _whole(value) -> int | None:
-    """A pyoxigraph literal's integer, or None: pyoxigraph gives every integer type as xsd:integer."""
+    """A pyoxigraph literal's integer, or None: pyoxigraph gives every integer type as xsd:integer (and
+    keeps a lexical form that is no integer, "ten"^^xsd:integer, which the shapes report)."""
     whole = getattr(value, "datatype", None) is not None and value.datatype.value == "http://www.w3.org/2001/XMLSchema#integer"
-    return int(value.value) if whole else None
+    try:
+        return int(value.value) if whole else None
+    except ValueError:
+        return None
 
 
 def _pyshacl_results(data: Graph, shapes: Graph) -> list[tuple]:

@@ -108,6 +108,27 @@ def test_inconsistency_fails_with_the_offending_annotation_line(mini_copy):
     assert not (project.build / LAYOUT_FILE).exists()
 
 
+def test_the_garbage_collector_is_paused_while_building_and_resumed_after(mini_copy):
+    import gc
+
+    project = open_project(mini_copy)
+    seen = []
+    build(project, progress=lambda stage, done, total: seen.append(gc.isenabled()))
+    assert seen and not any(seen) and gc.isenabled()
+    note = mini_copy / "seeds" / "note.yaml"
+    note.write_text(note.read_text(encoding="utf-8").replace("speaker: lee-park", "speaker: nobody", 1), encoding="utf-8")
+    with pytest.raises(AnnotationError):
+        build(project)
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a caller that paused it itself finds it paused still
+        with pytest.raises(AnnotationError):
+            build(project)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_failed_build_keeps_the_previous_good_build(mini_copy):
     project = open_project(mini_copy)
     build(project)
