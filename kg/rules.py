@@ -89,13 +89,25 @@ class Rule:
     schema: tuple[str, ...]
     data: tuple[str, ...]
     filters: str = ""
+    # In later rounds, match the other data patterns whole and join them with the delta's by hash, rather
+    # than look each delta triple's neighbours up: the store finds a subject's triples with one predicate
+    # by reading all of that subject's, and the objects of a transitive property (the sources a figure
+    # is derived from) are hubs. prp-trp's variant from the delta's subject: 3.3 s a round at 10,000
+    # articles by lookups, 0.04 s so.
+    whole_joins: bool = False
 
     def bodies(self, round_: int) -> list[str]:
         """Semi-naive evaluation: in round 0 the data patterns match everything; later, one variant
         per data pattern, that pattern matched against only the previous round's new live triples."""
         if round_ == 0:
             return [" ".join(self.data)]
-        return delta_variants(self.data, f"{_DELTA}{round_ - 1}")
+        delta = f"{_DELTA}{round_ - 1}"
+        if not self.whole_joins:
+            return delta_variants(self.data, delta)
+        schema = " ".join(_triple_patterns(self.schema))
+        return [" ".join(f"GRAPH <{delta}> {{ {pattern} }}" if number == first else f"{{ SELECT * WHERE {{ {schema} {pattern} }} }}"
+                         for number, pattern in enumerate(self.data))
+                for first in range(len(self.data))]
 
     def insert_live(self, body: str, delta: str, everything_live: bool = False) -> str:
         """The new live heads, into the working graph (where patterns match) and the round's delta."""
@@ -164,7 +176,7 @@ GENERIC_RULES = {
     "prp-inv1": Rule("?y ?q ?x .", ("?p owl:inverseOf ?q .",), ("?x ?p ?y .",), "FILTER(!isLiteral(?y))"),
     "prp-inv2": Rule("?y ?p ?x .", ("?p owl:inverseOf ?q .",), ("?x ?q ?y .",), "FILTER(!isLiteral(?y))"),
     "prp-symp": Rule("?y ?p ?x .", ("?p a owl:SymmetricProperty .",), ("?x ?p ?y .",), "FILTER(!isLiteral(?y))"),
-    "prp-trp": Rule("?x ?p ?z .", ("?p a owl:TransitiveProperty .",), ("?x ?p ?y .", "?y ?p ?z .")),
+    "prp-trp": Rule("?x ?p ?z .", ("?p a owl:TransitiveProperty .",), ("?x ?p ?y .", "?y ?p ?z ."), whole_joins=True),
     "cls-svf1": Rule("?u a ?r .", ("?r owl:someValuesFrom ?c .", "?r owl:onProperty ?p ."), ("?u ?p ?v .", "?v a ?c .")),
     "cls-svf2": Rule("?u a ?r .", ("?r owl:someValuesFrom owl:Thing .", "?r owl:onProperty ?p ."), ("?u ?p ?v .",)),
     "cls-hv1": Rule("?u ?p ?v .", ("?r owl:hasValue ?v .", "?r owl:onProperty ?p ."), ("?u a ?r .",)),

@@ -232,5 +232,21 @@ def test_each_semi_naive_variant_starts_from_the_delta_and_joins_outward():
         "GRAPH <urn:d> { ?v1 <urn:b> ?v2 . } ?v0 <urn:a> ?v1 . ?v2 <urn:c> ?v3 .",
         "GRAPH <urn:d> { ?v2 <urn:c> ?v3 . } ?v1 <urn:b> ?v2 . ?v0 <urn:a> ?v1 .",
     ]
-    assert GENERIC_RULES["prp-trp"].bodies(2)[1] == "GRAPH <urn:kg:reasoning:delta:1> { ?y ?p ?z . } ?x ?p ?y ."
     assert Rule("?v0 <urn:h> ?v3 .", (), chain).bodies(0) == [" ".join(chain)]  # round 0: everything, as written
+    # a transitive property's other link is matched whole, with the schema, and joined by hash (whole_joins)
+    assert GENERIC_RULES["prp-trp"].bodies(2) == [
+        "GRAPH <urn:kg:reasoning:delta:1> { ?x ?p ?y . } { SELECT * WHERE { ?p a owl:TransitiveProperty . ?y ?p ?z . } }",
+        "{ SELECT * WHERE { ?p a owl:TransitiveProperty . ?x ?p ?y . } } GRAPH <urn:kg:reasoning:delta:1> { ?y ?p ?z . }",
+    ]
+
+
+def test_a_transitive_chain_is_closed_as_owlrl_closes_it():
+    # five links, derived over several rounds from both ends of each new triple
+    ex = "http://example.org/"
+    ontology = Graph().parse(data=f"<{ex}from> a <http://www.w3.org/2002/07/owl#TransitiveProperty> .\n", format="turtle")
+    data = Graph().parse(data="".join(f"<{ex}n{i}> <{ex}from> <{ex}n{i + 1}> .\n" for i in range(5)), format="nt")
+    fast = set(infer([ontology, data], ontology))
+    assert {(URIRef(f"{ex}n{i}"), URIRef(f"{ex}from"), URIRef(f"{ex}n{j}")) for i in range(6) for j in range(i + 2, 6)} <= fast
+    from kg.reasoning import infer as infer_with_owlrl
+
+    assert fast == set(infer_with_owlrl(ontology + data))
