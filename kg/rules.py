@@ -21,7 +21,8 @@ Where the time goes, and why the code is shaped this way:
 - Most derived triples can trigger no rule at all (`x rdf:type owl:Thing`, `x schema:text "..."`):
   no rule or check pattern can match their property or class. Only the other, "live" heads are
   written to the store (and to the round's delta) while the rounds run to a fixpoint; the "dead"
-  ones are read off the closed store in one pass at the end (see `_liveness_updates`).
+  ones are found in one pass at the end (see `_liveness_updates`): those of one-pattern rules in
+  Python from the triples' text (kg/dead_heads.py), the others by a CONSTRUCT on the closed store.
 - Terms cross between rdflib and pyoxigraph as N-Triples text both ways: creating a Python object
   per pyoxigraph term costs more than all the reasoning; parsing text once per distinct term does not.
 - `infer_lines` takes and gives the build's N-Triples text, so no rdflib graph of the data is built;
