@@ -8,7 +8,7 @@ against the store and written as text); here the schema's matches are read once,
 the triples' text, which the build holds anyway, makes every head: a dictionary lookup per triple.
 
 A rule this module cannot read (several data patterns, a filter other than `!isLiteral`) is left
-to the CONSTRUCT: `DeadHeadRules.others`.
+to the CONSTRUCT (kg/rules.py `_dead_heads`), as is a schema match that is a blank node.
 """
 from __future__ import annotations
 
