@@ -5,7 +5,7 @@ import contextlib
 import gc
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -245,11 +245,13 @@ def reason(graphs: dict[URIRef, Graph], origins: Origins | None = None, reasoner
 
 
 def reason_lines(project: Project, lines: dict[str, set[str]], origins: Origins, reasoner: str = "rules",
-                 use_cache: bool = True, writable_cache: bool = True) -> tuple[set[str], object | None]:
+                 use_cache: bool = True, writable_cache: bool = True,
+                 stored: Callable[[str], bool] | None = None) -> tuple[set[str], object | None]:
     """The inferred graph as N-Triples text, and the pyoxigraph store of the asserted and inferred triples
-    if the rules made one (kg/rules.py closure_lines; else None). The rules read the emitted text directly
-    (and the schema's closure from the build's cache, kg/schema_cache.py); owlrl, the reference, gets the
-    rdflib graphs it needs, made again from the annotations."""
+    if the rules made one (kg/rules.py closure_lines; else None; with `stored`, of the inferred triples
+    no rule reads only those it accepts). The rules read the emitted text directly (and the schema's
+    closure from the build's cache, kg/schema_cache.py); owlrl, the reference, gets the rdflib graphs it
+    needs, made again from the annotations."""
     if reasoner == "owlrl":
         from .ntriples import term
 
@@ -258,7 +260,7 @@ def reason_lines(project: Project, lines: dict[str, set[str]], origins: Origins,
     from .rules import closure_lines
     from .schema_cache import SchemaCache
 
-    return closure_lines(lines, origins.lines, schema_cache=SchemaCache(project.build, use_cache, writable_cache))
+    return closure_lines(lines, origins.lines, schema_cache=SchemaCache(project.build, use_cache, writable_cache), stored=stored)
 
 
 @dataclass
@@ -332,12 +334,16 @@ def _reason_and_check(project: Project, reasoner: str, clock: "_StageClock", rep
                       lines: dict[str, set[str]], origins: Origins, derivation: str, graph_digests: dict[str, bytes],
                       previous: PreviousDataset | None, old: Manifest | None, same_context: bool, use_cache: bool,
                       writable_cache: bool, writing: BackgroundWrite | None) -> Derived:
+    from .check_reads import check_reads
     from .shapes import check_triple_lines
 
     stages = 4
+    # a large build's store holds only the inferred triples the checks can read (kg/check_reads.py)
+    asserted_reach_cache = _reach_cache(project, lines, writable_cache)
+    reads = check_reads(project.root, project.shapes, asserted_reach_cache) if asserted_reach_cache is not None and reasoner == "rules" else None
     report(f"reasoning ({reasoner})", 1, stages)
     with clock(f"reason ({reasoner})"):
-        lines[str(V.INFERRED_GRAPH)], store = reason_lines(project, lines, origins, reasoner, use_cache, writable_cache)
+        lines[str(V.INFERRED_GRAPH)], store = reason_lines(project, lines, origins, reasoner, use_cache, writable_cache, stored=reads)
     delta, changed = None, None
     # the delta serves the shape checks (if the last dataset passed the same ones, only what changed can
     # fail) and the query store's update; neither use, and it is not worth its seconds at 10,000 articles
@@ -348,12 +354,31 @@ def _reason_and_check(project: Project, reasoner: str, clock: "_StageClock", rep
             changed = delta.changed_triples()
     report("checking shapes and anchors", 2, stages)
     with clock("check shapes and anchors"):
-        problems = check_triple_lines((line for graph in lines.values() for line in graph), origins.lines, project.root, project.shapes, store,
-                                      changed=changed, reach_cache=_reach_cache(project, lines, writable_cache))
+        reach_cache = _reach_cache(project, lines, writable_cache)
+
+        def check() -> list[Problem]:
+            return check_triple_lines((line for graph in lines.values() for line in graph), origins.lines, project.root, project.shapes, store,
+                                      changed=changed, reach_cache=reach_cache)
+
+        problems = check()
+        if problems and reads is not None and store is not None:
+            # a problem's annotation line is looked up through any triple that points at its node: with
+            # every inferred triple in the store, the problems are the ones a full store gives
+            _load_lines(store, (line for line in lines[str(V.INFERRED_GRAPH)] if not reads(line)))
+            problems = check()
         del store  # its memory, before the dataset is written
         if problems:
             raise AnnotationError(problems)
     return Derived(corpus, lines, derivation, graph_digests, delta, writing=writing)
+
+
+def _load_lines(store, lines: Iterable[str]) -> None:
+    import pyoxigraph as ox
+
+    from .ntriples import documents
+    from .streams import ChunkStream
+
+    store.load(ChunkStream(documents(lines)), format=ox.RdfFormat.N_TRIPLES, lenient=True)
 
 
 def _reach_cache(project: Project, lines: dict[str, set[str]], writable_cache: bool) -> Path | None:

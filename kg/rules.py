@@ -259,12 +259,13 @@ def infer_lines(lines: dict[str, set[str]], origins: dict | None = None) -> set[
 
 
 def closure_lines(lines: dict[str, set[str]], origins: dict | None = None, keep_store: bool = True,
-                  schema_cache: SchemaCache | None = None) -> tuple[set[str], object | None]:
+                  schema_cache: SchemaCache | None = None, stored: Callable[[str], bool] | None = None) -> tuple[set[str], object | None]:
     """infer_lines, and (if `keep_store`) the pyoxigraph store the rules ran in, made to hold exactly the
     asserted and the inferred triples in its default graph: the shape checks read that store rather
     than load every triple again (a third of their time at 10,000 articles). The store is None when
     owlrl did the reasoning (an axiom the rules do not cover). The schema's closure comes from
-    `schema_cache` if one is given (kg/schema_cache.py)."""
+    `schema_cache` if one is given (kg/schema_cache.py). `stored`: if given, the store holds only the
+    dead heads (inferred triples no rule reads) it accepts, the triples the checks can read (kg/check_reads.py)."""
     from .schema_cache import schema_closure
 
     def asserted():
@@ -283,7 +284,7 @@ def closure_lines(lines: dict[str, set[str]], origins: dict | None = None, keep_
     for line in closure.found:
         (noise if is_noise_text(*line.split(" ", 2)) else inferred).add(line)
     inferred |= closure.dead
-    return inferred, (closure.data_store(noise) if keep_store else None)
+    return inferred, (closure.data_store(noise, stored) if keep_store else None)
 
 
 @dataclass
@@ -293,9 +294,9 @@ class _Closure:
     dead: set[str]  # the dead heads, read off the closed store and never written to it, noise left out
     messages: list[str]  # owlrl-style inconsistency messages
 
-    def data_store(self, noise: set[str]):
+    def data_store(self, noise: set[str], stored: Callable[[str], bool] | None = None):
         """The store with the working graphs dropped, the `noise` it holds removed and the dead heads
-        added: the asserted and inferred triples, nothing else."""
+        (those `stored` accepts, if given) added: the asserted and inferred triples, nothing else."""
         import pyoxigraph as ox
 
         for graph in list(self.store.named_graphs()):
@@ -304,7 +305,8 @@ class _Closure:
         for triple in ox.parse("".join(f"{line} .\n" for line in sorted(noise)).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES):
             self.store.remove(ox.Quad(triple.subject, triple.predicate, triple.object))
         # lenient: kg wrote these terms and checked their IRIs, or pyoxigraph did (a third quicker than checking again)
-        self.store.load(ChunkStream(documents(self.dead)), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+        dead = self.dead if stored is None else filter(stored, self.dead)
+        self.store.load(ChunkStream(documents(dead)), format=ox.RdfFormat.N_TRIPLES, lenient=True)
         return self.store
 
 

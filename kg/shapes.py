@@ -112,7 +112,8 @@ def check_triple_lines(lines: Iterable[str], origins: dict[URIRef, tuple[str, in
                       graph_lines: Callable[[str], Iterable[str] | None] | None = None) -> list[Problem]:
     """`check_shapes` for the build: the data is N-Triples text (kg/ntriples.py, without " ."), loaded once
     into pyoxigraph for the compiled shapes and the anchor checks (or given already loaded as `store`,
-    whose default graph holds exactly those triples); no rdflib Graph of it is made unless the shapes need pySHACL.
+    whose default graph holds those triples, or at least every one of them the checks can read,
+    kg/check_reads.py); no rdflib Graph of it is made unless the shapes need pySHACL.
 
     `changed`: None checks everything. Otherwise the lines (in the same form) of every triple added to or
     removed from the data since a previous check that found no problem with the same shapes, ontology
