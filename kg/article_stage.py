@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import hashlib
 import os
 import pickle
@@ -45,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .annotations import Article, Registry, read_article
+from .collector import collector_paused
 from .errors import Problem, ProblemCollector
 from .graph import Origins, article_graph
 from .ntriples import TripleLines
@@ -228,19 +228,6 @@ def code_digest(cache_format: bytes, modules: Iterable[str]) -> bytes:
     return digest.digest()
 
 
-@contextlib.contextmanager
-def _no_cyclic_collection() -> Iterator[None]:
-    # Loading thousands of entries allocates millions of objects, none of them garbage: without
-    # this the cyclic collector re-walks them all again and again (a third of the time).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class ArticleCache:
     """build/cache/articles/KEY: one ArticleResult per article that built without problems;
     build/cache/articles.index: the summary and lines digest of each of them, with a journal of the few
@@ -403,7 +390,7 @@ class ArticleCache:
         if payload is None:
             return empty
         try:
-            with _no_cyclic_collection():
+            with collector_paused():
                 value = pickle.loads(payload)
         except _UNREADABLE:
             return empty
@@ -475,7 +462,7 @@ class ArticleStage:
         report = on_file or (lambda done, total: None)
         results: list[ArticleResult | None] = [None] * len(self.names)
         if self.cache and self.cache.readable:
-            with _no_cyclic_collection():
+            with collector_paused():
                 for index, key in enumerate(self.keys):
                     if key:
                         results[index] = self.cache.summary(key) or self.cache.get(key)
@@ -490,7 +477,7 @@ class ArticleStage:
         or made again where an entry is missing or damaged. Their lines_sha256 is then the entry's
         own, and the caller takes the digests again (kg/build.py _derive)."""
         left = [index for index, result in enumerate(results) if result.lines is None]
-        with _no_cyclic_collection():
+        with collector_paused():
             for index in left:
                 results[index] = self.cache.get(self.keys[index]) or results[index]
         self._process([index for index in left if results[index].lines is None], results, lambda done: None)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -16,6 +15,7 @@ from rdflib.plugins.serializers.nquads import _nq_row
 
 from . import vocabulary as V
 from .annotations import Corpus, read_corpus
+from .collector import collector_paused
 from .errors import AnnotationError, ProjectError, Problem
 from .graph import Origins, corpus_graphs, new_graph
 from .dataset_delta import DatasetBlocks, DatasetDelta, PreviousDataset, context_digest, open_previous
@@ -45,21 +45,6 @@ class _StageClock:
             yield
         finally:
             self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
-
-
-@contextlib.contextmanager
-def collector_paused():
-    """Python's cyclic garbage collector paused while a build runs. Its full collections walk every
-    container object alive, and a large build holds millions (the triples' pairs and tuples, the
-    workers' results): at 10,000 articles they took 6 to 8 s of the build, mostly in the checks. A build
-    leaves little cyclic garbage (37,723 objects at 1,000 articles), collected once the collector runs again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 @dataclass(frozen=True)
