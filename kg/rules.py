@@ -97,18 +97,20 @@ class Rule:
     # object: 3.3 s a round at 10,000 articles, 0.04 s so.
     whole_joins: bool = False
 
-    def bodies(self, round_: int) -> list[str]:
+    def bodies(self, round_: int, deltas: tuple[str, ...] | None = None) -> list[str]:
         """Semi-naive evaluation: in round 0 the data patterns match everything; later, one variant
-        per data pattern, that pattern matched against only the previous round's new live triples."""
+        per data pattern, that pattern matched against only new live triples: those of one of the
+        graphs `deltas` (by default the previous round's delta graph), a variant per graph (pyoxigraph
+        plans a UNION of graphs as the first operand far worse: prp-trp's round took 9 s instead of 0.3 s)."""
         if round_ == 0:
             return [" ".join(self.data)]
-        delta = f"{_DELTA}{round_ - 1}"
+        deltas = (f"{_DELTA}{round_ - 1}",) if deltas is None else deltas
         if not self.whole_joins:
-            return delta_variants(self.data, delta)
+            return [body for delta in deltas for body in delta_variants(self.data, delta)]
         schema = " ".join(_triple_patterns(self.schema))
         return [" ".join(f"GRAPH <{delta}> {{ {pattern} }}" if number == first else f"{{ SELECT * WHERE {{ {schema} {pattern} }} }}"
                          for number, pattern in enumerate(self.data))
-                for first in range(len(self.data))]
+                for delta in deltas for first in range(len(self.data))]
 
     def insert_live(self, body: str, delta: str, everything_live: bool = False) -> str:
         """The new live heads, into the working graph (where patterns match) and the round's delta."""
@@ -354,19 +356,31 @@ def _saturate(store, rules: dict[str, Rule], texts: _RdflibText, everything_live
     store.update(f"ADD GRAPH <{_TBOX}> TO DEFAULT")
     for update in _liveness_updates(rules, _LIVE):
         store.update(update)
-    round_ = 0
-    while True:
+    # Round 0 matches every rule against the whole store, and a rule sees what the rules before it in
+    # the round inserted. So round 0 keeps a delta graph per rule, and in round 1 a rule reads only those
+    # of itself and of the rules after it: the rest it has joined already. At 10,000 articles the
+    # property chains (after every generic rule) would otherwise join all of round 0's kg:made,
+    # kg:reports and kg:mentionedBy triples again, for nothing new (5 s).
+    by_rule = [f"{_DELTA}0:{number}" for number in range(len(rules))]
+    for graph, rule in zip(by_rule, rules.values()):
+        for body in rule.bodies(0):
+            store.update(rule.insert_live(body, graph, everything_live))
+    found = [_lines(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))) for graph in by_rule]
+    new = set().union(*found)
+    inferred |= new
+    round_ = 1
+    while new:
         delta = f"{_DELTA}{round_}"
-        for rule in rules.values():
-            for body in rule.bodies(round_):
+        for number, rule in enumerate(rules.values()):
+            deltas = tuple(graph for graph, lines in zip(by_rule[number:], found[number:]) if lines) if round_ == 1 else None
+            for body in rule.bodies(round_, deltas):
                 store.update(rule.insert_live(body, delta, everything_live))
-        if round_:
-            store.update(f"DROP GRAPH <{_DELTA}{round_ - 1}>")
+        for graph in by_rule if round_ == 1 else [f"{_DELTA}{round_ - 1}"]:
+            store.update(f"DROP SILENT GRAPH <{graph}>")
         new = _lines(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(delta)))
-        if not new:
-            break
         inferred |= new
         round_ += 1
+    store.update(f"DROP SILENT GRAPH <{_DELTA}{round_ - 1}>")
     return {_text(line, texts) for line in inferred}
 
 
