@@ -80,7 +80,8 @@ class Check:
     reports_value: bool
     datatype: tuple[URIRef, URIRef, bool] | None = None  # (datatype, predicate, inverse): ?this are the focus nodes to test in Python
     bound: tuple[str, int] | None = None  # a count check's own condition, ("<" or ">", n): its query may return others' too
-    counted: str = ""  # a count check's sub-select of ?this and ?count, as it appears in `query`
+    counted: tuple[str, str] | None = None  # a count check's target and the pattern of its values (in ?value), see _shared_counts
+    count: str = "count"  # the variable of the query's solutions that holds this check's count
 
 
 class _Compiler:
@@ -235,29 +236,29 @@ class _Compiler:
             pattern = f"{target} ?this {path} ?value . FILTER({expression})"
             checks.append(Check(_select(pattern), shape, self.messages(shape), self.severity(shape), True))
         minimum, maximum = self.integer(shape, sh("minCount")), self.integer(shape, sh("maxCount"))
-        count = "(COUNT(DISTINCT ?value) AS ?count)"
         if minimum:
-            checks.append(self.count_check(shape, target, f"OPTIONAL {{ ?this {path} ?value }}", count, ("<", minimum)))
+            checks.append(self.count_check(shape, target, f"?this {path} ?value", ("<", minimum)))
         if maximum is not None:
-            checks.append(self.count_check(shape, target, f"OPTIONAL {{ ?this {path} ?value }}", count, (">", maximum)))
+            checks.append(self.count_check(shape, target, f"?this {path} ?value", (">", maximum)))
         qualified = self.one(shape, sh("qualifiedValueShape"))
         if qualified is not None:
             if (shape, sh("qualifiedValueShapesDisjoint"), None) in self.shapes:
                 raise Unsupported("sh:qualifiedValueShapesDisjoint is not compiled")
-            within = f"OPTIONAL {{ ?this {path} ?value FILTER({self.conforms(qualified, '?value')}) }}"
+            within = f"?this {path} ?value FILTER({self.conforms(qualified, '?value')})"
             qmin, qmax = self.integer(shape, sh("qualifiedMinCount")), self.integer(shape, sh("qualifiedMaxCount"))
             if qmin:
-                checks.append(self.count_check(shape, target, within, count, ("<", qmin)))
+                checks.append(self.count_check(shape, target, within, ("<", qmin)))
             if qmax is not None:
-                checks.append(self.count_check(shape, target, within, count, (">", qmax)))
+                checks.append(self.count_check(shape, target, within, (">", qmax)))
         return checks
 
     def check(self, shape: Node, target: str, value: str, expression: str, reports_value: bool) -> Check:
         return Check(_select(f"{target} FILTER({expression})"), shape, self.messages(shape), self.severity(shape), reports_value)
 
-    def count_check(self, shape: Node, target: str, values: str, count: str, bound: tuple[str, int]) -> Check:
-        counted = f"SELECT ?this {count} WHERE {{ {target} {values} }} GROUP BY ?this"
-        return Check(_count_query(counted, [bound]), shape, self.messages(shape), self.severity(shape), False, bound=bound, counted=counted)
+    def count_check(self, shape: Node, target: str, values: str, bound: tuple[str, int]) -> Check:
+        """`values`: a group pattern binding ?value to each value counted for ?this."""
+        counted = (target, values)
+        return Check(_count_query(target, [(values, [bound])]), shape, self.messages(shape), self.severity(shape), False, bound=bound, counted=counted)
 
     def sparql_check(self, node_shape: Node, constraint: Node, target: str) -> Check:
         select = self.one(constraint, sh("select"))
@@ -350,20 +351,49 @@ def compile_shapes(shapes: Graph) -> list[Check]:
     return _shared_counts(checks)
 
 
-def _count_query(counted: str, bounds: list[tuple[str, int]]) -> str:
-    failing = " || ".join(f"?count {operator} {number}" for operator, number in bounds)
-    return _PREFIXES + f"SELECT ?this ?count WHERE {{ {{ {counted} }} FILTER({failing}) }}"
+def _count_query(target: str, counts: list[tuple[str, list[tuple[str, int]]]]) -> str:
+    """The focus nodes of `target` that break a bound, with each count: ?count0, ?count1, ... for the
+    value patterns of `counts` (each with the bounds on its count), in one pass over the focus nodes. The
+    patterns are branches of one UNION, so a focus node gives a row per value, not per combination."""
+    if len(counts) == 1:
+        (values, bounds), = counts
+        failing = " || ".join(f"?count {operator} {number}" for operator, number in bounds)
+        return _PREFIXES + (f"SELECT ?this ?count WHERE {{ {{ SELECT ?this (COUNT(DISTINCT ?value) AS ?count) WHERE {{ {target} "
+                            f"OPTIONAL {{ {values} }} }} GROUP BY ?this }} FILTER({failing}) }}")
+    renamed = [_renamed_value(values, f"?value{number}") for number, (values, _) in enumerate(counts)]
+    columns = " ".join(f"(COUNT(DISTINCT ?value{number}) AS ?count{number})" for number in range(len(counts)))
+    branches = " UNION ".join(f"{{ {values} }}" for values in renamed)
+    failing = " || ".join(f"?count{number} {operator} {bound}" for number, (_, bounds) in enumerate(counts) for operator, bound in bounds)
+    return _PREFIXES + (f"SELECT ?this {' '.join(f'?count{number}' for number in range(len(counts)))} WHERE {{ {{ SELECT ?this {columns} "
+                        f"WHERE {{ {target} OPTIONAL {{ {branches} }} }} GROUP BY ?this }} FILTER({failing}) }}")
+
+
+def _renamed_value(pattern: str, name: str) -> str:
+    """The pattern with its variable ?value renamed (the variable only: not text in an IRI or a string)."""
+    from .sparql_text import tokens
+
+    return "".join(name if token.lastgroup == "variable" and token.group() == "?value" else token.group() for token in tokens(pattern))
 
 
 def _shared_counts(checks: list[Check]) -> list[Check]:
-    """The checks, those that count the same values (sh:minCount and sh:maxCount of one path) sharing one
-    query that returns what breaks any of their bounds: counting the values of every focus node is most
-    of a count check's time."""
-    bounds: dict[str, list[tuple[str, int]]] = {}
+    """The checks, the count checks of one target sharing one query that returns the focus nodes that
+    break any of their bounds, with every count. Working out the focus nodes and grouping the values by
+    them is most of a count check's time (at 10,000 articles, the three counts of each of 155,000
+    anchors: 4.7 s as three queries, 2.4 s as one); sh:minCount and sh:maxCount of one path count once."""
+    patterns: dict[str, dict[str, list[tuple[str, int]]]] = {}
     for check in checks:
         if check.counted:
-            bounds.setdefault(check.counted, []).append(check.bound)
-    return [replace(check, query=_count_query(check.counted, bounds[check.counted])) if check.counted else check for check in checks]
+            target, values = check.counted
+            patterns.setdefault(target, {}).setdefault(values, []).append(check.bound)
+    shared = []
+    for check in checks:
+        if check.counted:
+            target, values = check.counted
+            counts = list(patterns[target].items())
+            column = "count" if len(counts) == 1 else f"count{list(patterns[target]).index(values)}"
+            check = replace(check, query=_count_query(target, counts), count=column)
+        shared.append(check)
+    return shared
 
 
 # The compiler writes class membership as one path pattern alone in its group. Evaluated per value
@@ -453,7 +483,7 @@ def _violations(check: Check, solutions: list, failing: dict[str, list[Node]] | 
             failures = failing.get(str(solution["this"]), ())
             focus = to_rdflib(solution["this"]) if failures else None
             found += [(focus, value, check.shape, check.messages, check.severity) for value in failures]
-        elif not check.bound or _breaks(check.bound, int(solution["count"].value)):
+        elif not check.bound or _breaks(check.bound, int(solution[check.count].value)):
             value = to_rdflib(solution["value"]) if check.reports_value else None
             found.append((to_rdflib(solution["this"]), value, check.shape, check.messages, check.severity))
     return found

@@ -330,7 +330,31 @@ def test_the_shapes_compile_to_sparql():
     assert len(checks) >= 50  # one per constraint: every shape is checked on the fast path
     assert {check.shape for check in checks} >= set(shapes.objects(None, URIRef(SH + "property")))
     counts = [check for check in checks if check.bound]
-    assert len({check.query for check in counts}) < len(counts)  # sh:minCount and sh:maxCount of a path count once
+    # the counts of one target's focus nodes are one query (sh:minCount and sh:maxCount of a path count once)
+    assert len({check.query for check in counts}) == len({check.counted[0] for check in counts}) < len(counts)
+
+
+def test_counts_of_one_target_are_one_query_that_reports_each_count():
+    # three counts of one target, their values in one UNION: a node breaking one count is reported for
+    # that one only; an IRI that holds "?value" is left as it is
+    shapes = Graph().parse(data=f"""
+        @prefix sh: <http://www.w3.org/ns/shacl#> .
+        <urn:s> a sh:NodeShape ; sh:targetClass <urn:C> ;
+            sh:property [ sh:path <urn:a> ; sh:minCount 1 ; sh:message "no a" ] ,
+                        [ sh:path <urn:b> ; sh:maxCount 1 ; sh:message "b twice" ] ,
+                        [ sh:path <http://example.org/?value=1> ; sh:minCount 1 ; sh:maxCount 2 ; sh:message "odd" ] .
+        """, format="turtle")
+    checks = [check for check in compile_shapes(shapes) if check.bound]
+    assert len(checks) == 4 and len({check.query for check in checks}) == 1
+    assert "<http://example.org/?value=1>" in checks[0].query
+    store = ox.Store()
+    store.load(b"""<urn:x> a <urn:C> . <urn:x> <urn:a> 1 . <urn:x> <http://example.org/?value=1> 1 .
+        <urn:y> a <urn:C> . <urn:y> <urn:a> 1 . <urn:y> <urn:b> 1, 2 . <urn:y> <http://example.org/?value=1> 1, 2, 3 .
+        <urn:z> a <urn:C> . <urn:z> <http://example.org/?value=1> 1 .""", format=ox.RdfFormat.TURTLE)
+    from kg.shape_queries import run_checks
+
+    found = sorted((str(focus), messages[0]) for focus, _, _, messages, _ in run_checks(checks, store, None))
+    assert found == [("urn:y", "b twice"), ("urn:y", "odd"), ("urn:z", "no a")]
 
 
 def test_wrong_and_ill_formed_datatypes_are_caught_as_pyshacl_does(mini):
